@@ -1,0 +1,2 @@
+/// Grouping: k-means, near-duplicate groups and similarity search over embedding vectors.
+public enum GroupingModule {}

@@ -1,0 +1,2 @@
+/// Imaging: decoding (PNG, JPEG, WebP) into RGB8, EXIF orientation, resampling and thumbnails.
+public enum ImagingModule {}

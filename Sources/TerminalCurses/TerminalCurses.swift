@@ -1,0 +1,3 @@
+import CNcurses
+/// TerminalCurses: the only Swift code that touches curses. Draws a ScreenBuffer, reads keys.
+public enum TerminalCursesModule {}

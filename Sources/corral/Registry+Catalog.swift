@@ -1,0 +1,5 @@
+import ArgumentParser
+/// Commands owned by the catalog work (scan, cache, export, undo).
+enum CatalogCommands {
+    static let all: [ParsableCommand.Type] = []
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+/// Commands owned by the grouping work (cluster, dups, similar).
+enum GroupingCommands {
+    static let all: [ParsableCommand.Type] = []
+}

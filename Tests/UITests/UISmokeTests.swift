@@ -1,0 +1,6 @@
+import XCTest
+@testable import UI
+
+final class UISmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertNotNil(UIModule.self) }
+}
