@@ -76,6 +76,35 @@ struct DepthwisePlan {
         let step = s.strideW * c
         let act = s.activation
         var cb = 0
+        // 16 channels x 4 pixels: eight independent accumulators hide the FMA latency.
+        while cb + 2 * vecWidth <= c {
+            let bv0 = bias.vec(cb), bv1 = bias.vec(cb + vecWidth)
+            var a0 = bv0, a1 = bv0, a2 = bv0, a3 = bv0
+            var e0 = bv1, e1 = bv1, e2 = bv1, e3 = bv1
+            for ky in kyLo..<kyHi {
+                var p = image + ((iy0 + ky) * width + ix0) * c + cb
+                var wp = UnsafePointer(weights) + ky * kw * stride + cb
+                for _ in 0..<kw {
+                    let w0 = wp.vec(0), w1 = wp.vec(vecWidth)
+                    F.madd(&a0, p.vec(0), w0); F.madd(&e0, p.vec(vecWidth), w1)
+                    F.madd(&a1, p.vec(step), w0); F.madd(&e1, p.vec(step + vecWidth), w1)
+                    F.madd(&a2, p.vec(2 * step), w0); F.madd(&e2, p.vec(2 * step + vecWidth), w1)
+                    F.madd(&a3, p.vec(3 * step), w0); F.madd(&e3, p.vec(3 * step + vecWidth), w1)
+                    p += c
+                    wp += stride
+                }
+            }
+            if let r = residual {
+                a0 += r.vec(cb); a1 += r.vec(c + cb); a2 += r.vec(2 * c + cb); a3 += r.vec(3 * c + cb)
+                let r1 = r + vecWidth
+                e0 += r1.vec(cb); e1 += r1.vec(c + cb); e2 += r1.vec(2 * c + cb); e3 += r1.vec(3 * c + cb)
+            }
+            out.store(activate(a0, act), cb); out.store(activate(e0, act), cb + vecWidth)
+            out.store(activate(a1, act), c + cb); out.store(activate(e1, act), c + cb + vecWidth)
+            out.store(activate(a2, act), 2 * c + cb); out.store(activate(e2, act), 2 * c + cb + vecWidth)
+            out.store(activate(a3, act), 3 * c + cb); out.store(activate(e3, act), 3 * c + cb + vecWidth)
+            cb += 2 * vecWidth
+        }
         while cb + vecWidth <= c {
             let bv = bias.vec(cb)
             var a0 = bv, a1 = bv, a2 = bv, a3 = bv
@@ -117,6 +146,24 @@ struct DepthwisePlan {
         let kxLo = max(0, -ix0), kxHi = max(kxLo, min(kw, width - ix0))
         let act = s.activation
         var cb = cStart
+        // 32 channels at a time: four independent accumulators instead of one latency-bound chain.
+        while cb + 4 * vecWidth <= c {
+            var a0 = bias.vec(cb), a1 = bias.vec(cb + 8), a2 = bias.vec(cb + 16), a3 = bias.vec(cb + 24)
+            for ky in kyLo..<kyHi {
+                var p = image + ((iy0 + ky) * width + ix0 + kxLo) * c + cb
+                var wp = UnsafePointer(weights) + (ky * kw + kxLo) * stride + cb
+                for _ in kxLo..<kxHi {
+                    F.madd(&a0, p.vec(0), wp.vec(0)); F.madd(&a1, p.vec(8), wp.vec(8))
+                    F.madd(&a2, p.vec(16), wp.vec(16)); F.madd(&a3, p.vec(24), wp.vec(24))
+                    p += c
+                    wp += stride
+                }
+            }
+            if let r = residual { a0 += r.vec(cb); a1 += r.vec(cb + 8); a2 += r.vec(cb + 16); a3 += r.vec(cb + 24) }
+            out.store(activate(a0, act), cb); out.store(activate(a1, act), cb + 8)
+            out.store(activate(a2, act), cb + 16); out.store(activate(a3, act), cb + 24)
+            cb += 4 * vecWidth
+        }
         while cb + vecWidth <= c {
             var a = bias.vec(cb)
             for ky in kyLo..<kyHi {

@@ -73,13 +73,16 @@ enum MulAddChoice {
     }
 }
 
-/// Applies bias-free epilogue pieces to a vector: residual add was done by the caller, this is only
-/// the activation (branch hoisted by the caller where it matters).
+/// The activation part of a kernel's epilogue, on one vector.
 @inline(__always)
 func activate(_ v: Vec, _ act: Activation) -> Vec {
     switch act {
     case .none: return v
-    case .relu: return pointwiseMax(v, Vec())
-    case .relu6: return pointwiseMin(pointwiseMax(v, Vec()), Vec(repeating: 6))
+    // `replacing(with:where:)` lowers to vmaxps/vminps; the generic pointwiseMax/Min stay scalar calls.
+    case .relu: return v.replacing(with: 0, where: v .< 0)
+    case .relu6:
+        var r = v.replacing(with: 0, where: v .< 0)
+        r.replace(with: 6, where: r .> 6)
+        return r
     }
 }
