@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Tensors
 
 /// Every architecture Corral can run, by model name.
@@ -10,15 +11,6 @@ public enum ModelCatalog {
 
     public static func definition(named name: String) -> NetworkDefinition? {
         EfficientNetLite.definition(name) ?? ResNet.definition(name)
-    }
-
-    /// The architecture whose every key and shape the weights fit (for models imported under a
-    /// name of the user's choosing).
-    public static func definition(matching weights: [String: WeightTensor]) -> NetworkDefinition? {
-        for name in names {
-            if let d = definition(named: name), (try? d.check(weights)) != nil { return d }
-        }
-        return nil
     }
 
     /// The input preparation the model was trained with.
@@ -50,11 +42,11 @@ public final class Embedder: @unchecked Sendable {
     /// that the arenas stay a few tens of MB.
     private let chunk = 4
 
+    /// Loads an installed model (see `corral model list`); the store names the architecture.
     public convenience init(modelName: String, store: ModelStore = ModelStore(), threads: Int) throws {
-        let url = try store.path(for: modelName)
-        let weights = try SafeTensors.read(path: url.path)
-        guard let definition = ModelCatalog.definition(named: modelName) ?? ModelCatalog.definition(matching: weights) else {
-            throw EmbedderError(description: "\(url.path): no known architecture fits these weights (known: \(ModelCatalog.names.joined(separator: ", ")))")
+        let (weights, architecture) = try store.load(modelName)
+        guard let definition = ModelCatalog.definition(named: architecture.rawValue) else {
+            throw EmbedderError(description: "model \(modelName): architecture \(architecture.rawValue) has no network definition")
         }
         try self.init(name: modelName, definition: definition, weights: weights, threads: threads)
     }
