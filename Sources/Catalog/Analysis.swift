@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// Everything a decode worker computes for one image except the embedding: the model's input tensor
 /// and what the cache keeps for the interface and duplicate checks.

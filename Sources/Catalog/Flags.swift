@@ -2,7 +2,7 @@ import Foundation
 
 /// A person's decision about one picture. Keyed by content hash, so it survives renames, moves and
 /// rescans, and applies to every copy of the same bytes.
-public enum Flag: String, Sendable, Codable { case keep, reject }
+public enum ImageFlag: String, Sendable, Codable { case keep, reject }
 
 /// Two contents the person said are not duplicates (order-free).
 public struct ContentPair: Hashable, Sendable {
@@ -12,7 +12,7 @@ public struct ContentPair: Hashable, Sendable {
 
 extension Library {
     /// Sets (or with nil clears) the flag of a content hash.
-    public func setFlag(_ flag: Flag?, contentHash: String) throws {
+    public func setFlag(_ flag: ImageFlag?, contentHash: String) throws {
         try locked {
             if let flag {
                 try db.run("INSERT OR REPLACE INTO flags(content_hash, flag, updated) VALUES (?,?,?)",
@@ -24,20 +24,20 @@ extension Library {
     }
 
     /// Sets several flags in one transaction ("keep the suggested one, reject the rest").
-    public func setFlags(_ flags: [String: Flag?]) throws {
+    public func setFlags(_ flags: [String: ImageFlag?]) throws {
         try locked { try db.transaction { for (h, f) in flags { try setFlag(f, contentHash: h) } } }
     }
 
-    public func flag(contentHash: String) throws -> Flag? {
+    public func flag(contentHash: String) throws -> ImageFlag? {
         try locked {
-            try db.query("SELECT flag FROM flags WHERE content_hash = ?", contentHash) { Flag(rawValue: $0.string(0) ?? "") }.first ?? nil
+            try db.query("SELECT flag FROM flags WHERE content_hash = ?", contentHash) { ImageFlag(rawValue: $0.string(0) ?? "") }.first ?? nil
         }
     }
 
-    public func allFlags() throws -> [String: Flag] {
+    public func allFlags() throws -> [String: ImageFlag] {
         try locked {
-            var out: [String: Flag] = [:]
-            for (h, f) in try db.query("SELECT content_hash, flag FROM flags", row: { ($0.string(0) ?? "", Flag(rawValue: $0.string(1) ?? "")) }) {
+            var out: [String: ImageFlag] = [:]
+            for (h, f) in try db.query("SELECT content_hash, flag FROM flags", row: { ($0.string(0) ?? "", ImageFlag(rawValue: $0.string(1) ?? "")) }) {
                 if let f { out[h] = f }
             }
             return out

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// One image as the rest of Corral sees it: where it is, what it contains, and what the model made of it.
 public struct CatalogEntry: Sendable {

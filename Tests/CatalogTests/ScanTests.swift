@@ -1,5 +1,6 @@
 import XCTest
 @testable import Catalog
+import Imaging
 import TestSupport
 
 final class ScanTests: XCTestCase {
