@@ -2,7 +2,7 @@
 public enum HelpScreen {
     struct Line { var text: String; var role: Theme.Role; var keys: String = "" }
 
-    static let keyColumn = 14
+    static let keyColumn = 12
 
     static func lines(sections: [String]) -> [Line] {
         var out: [Line] = []
@@ -51,7 +51,7 @@ public enum HelpScreen {
                     buf.put(TextWidth.truncate(line.text, buf.cols - x - 1), x: x, y: y, style: t[line.role])
                 } else {
                     buf.put(TextWidth.pad(line.keys, keyColumn - 1), x: x, y: y, style: t[.hintKey])
-                    buf.put(TextWidth.truncate(line.text, colW - keyColumn - 3), x: x + keyColumn, y: y, style: t[line.role])
+                    buf.put(TextWidth.truncate(line.text, colW - keyColumn - 2), x: x + keyColumn, y: y, style: t[line.role])
                 }
             }
         }

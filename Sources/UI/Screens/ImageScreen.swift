@@ -26,7 +26,7 @@ enum ImageScreen {
         switch s.flags[id] {
         case .keep?: line("Flag", "✓ keep", .keep)
         case .reject?: line("Flag", "✗ reject", .reject)
-        case nil: line("Flag", "none (space keeps, x rejects)", .secondary)
+        case nil: line("Flag", "none", .secondary)
         }
         if let c = s.clustering?.clusters.first(where: { $0.members.contains(id) }) { line("Cluster", c.label) }
         if let g = s.visibleDuplicates.first(where: { $0.members.contains { $0.id == id } }) {

@@ -5,8 +5,8 @@ public func render(_ s: AppState) -> ScreenBuffer {
     var buf = ScreenBuffer(cols: s.size.cols, rows: s.size.rows)
     let theme = s.theme
     guard s.size.cols >= 30, s.size.rows >= 8 else {
-        buf.put("Corral needs at least 30x8", x: 0, y: 0, style: theme[.statusError])
-        buf.put("(now \(s.size.cols)x\(s.size.rows)); q quits", x: 0, y: 1, style: theme[.secondary])
+        buf.put("Too small (need 30x8)", x: 0, y: 0, style: theme[.statusError])
+        buf.put("q quits", x: 0, y: 1, style: theme[.secondary])
         return buf
     }
     Chrome.drawTitle(s, &buf)
