@@ -1,5 +1,6 @@
 import ArgumentParser
-/// Commands owned by the catalog work (scan, cache, export, undo).
+/// Commands owned by the catalog work (scan, cache, export, undo). `scan` and `export` join once the
+/// embedder and grouping they need are merged.
 enum CatalogCommands {
-    static let all: [ParsableCommand.Type] = []
+    static let all: [ParsableCommand.Type] = [CacheCommand.self, UndoCommand.self]
 }
