@@ -40,6 +40,13 @@ struct BenchDecodeCommand: ParsableCommand {
         }
     }
 
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
     func validate() throws {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if seconds < 0 { throw ValidationError("--seconds must not be negative") }
@@ -96,6 +103,7 @@ struct BenchDecodeCommand: ParsableCommand {
         let lock = NSLock()
         var decoded = 0
         let start = DispatchTime.now().uptimeNanoseconds
+        let cpuStart = Self.processCPUSeconds()
         var elapsed = 0.0
         repeat {
             var next = 0
@@ -117,12 +125,14 @@ struct BenchDecodeCommand: ParsableCommand {
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         } while elapsed < seconds
         let rate = Double(decoded) / elapsed
+        // CPU time per image is robust to other processes competing for the cores (wall time is not).
+        let cpuMs = (Self.processCPUSeconds() - cpuStart) * 1000 / Double(decoded)
         switch format {
         case .json:
-            print("{\"images\": \(inputs.count), \"images_per_second\": \((rate * 100).rounded() / 100), \"threads\": \(threadCount), \"model\": \"\(model)\"}")
+            print("{\"images\": \(inputs.count), \"images_per_second\": \((rate * 100).rounded() / 100), \"threads\": \(threadCount), \"model\": \"\(model)\", \"cpu_ms_per_image\": \((cpuMs * 1000).rounded() / 1000)}")
         case .text:
-            print(String(format: "%d images, %.1f images/s (%.2f ms each) with %d thread(s), %@ preprocessing",
-                         inputs.count, rate, 1000 / rate * Double(threadCount), threadCount, model))
+            print(String(format: "%d images, %.1f images/s with %d thread(s) (%.2f ms CPU per image), %@ preprocessing",
+                         inputs.count, rate, threadCount, cpuMs, model))
         }
         if failed { throw Diagnostics.partialFailure }
     }
