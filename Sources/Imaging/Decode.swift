@@ -100,7 +100,7 @@ struct Header {
 func inspect(_ data: [UInt8], name: String) throws -> Header {
     if data.isEmpty { throw ImageError(path: name, kind: .truncated, reason: "empty file") }
     guard let format = detectFormat(data) else {
-        throw ImageError(path: name, kind: .unsupported, reason: "not a JPEG, PNG or WebP image")
+        throw ImageError(path: name, kind: .unsupported, reason: "not a JPEG, PNG, WebP or HEIC image")
     }
     if format == .heic && corral_heic_available() == 0 {
         throw ImageError(path: name, kind: .unsupported, reason: "HEIC images need libheif (libheif1), which is not installed")
