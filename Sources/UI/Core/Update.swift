@@ -52,7 +52,8 @@ extension AppState {
         case .scanFailed(let reason):
             scan = .failed(reason)
             busy = nil
-            setStatus("Scan failed: \(reason)", error: true)
+            // Without images the scan screen shows the reason itself.
+            if !images.isEmpty { setStatus("Rescan failed: \(reason)", error: true) }
         case .clustersReady(let c, let generation):
             guard generation == clusterGeneration else { return }
             let hadClusters = clustering != nil
