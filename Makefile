@@ -45,8 +45,10 @@ install: build weights
 weights: build
 	@scripts/fetch-weights.sh $(BIN)
 
-test: deps-test weights dev-data
+# The test build's own corral binary converts the weights, so CI compiles the package once, not twice.
+test: deps-test dev-data
 	swift build $(SWIFT_TEST) --build-tests
+	@scripts/fetch-weights.sh $(TEST_DIR)/release/corral
 	swift test $(SWIFT_TEST) --skip-build --disable-swift-testing
 
 dev-data:

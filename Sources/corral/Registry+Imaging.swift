@@ -2,5 +2,5 @@ import ArgumentParser
 /// Commands owned by the imaging work.
 enum ImagingCommands {
     static let all: [ParsableCommand.Type] = []
-    static let bench: [ParsableCommand.Type] = []
+    static let bench: [ParsableCommand.Type] = [BenchDecodeCommand.self]
 }

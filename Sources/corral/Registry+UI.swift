@@ -1,6 +1,7 @@
 import ArgumentParser
 /// Commands owned by the interface work (browse, the default command).
 enum UICommands {
-    static let all: [ParsableCommand.Type] = []
-    static let defaultCommand: ParsableCommand.Type? = nil
+    static let all: [ParsableCommand.Type] = [BrowseCommand.self]
+    /// `corral PATH...` opens the interface.
+    static let defaultCommand: ParsableCommand.Type? = BrowseCommand.self
 }

@@ -1,0 +1,3 @@
+#include "common.h"
+#include <stdlib.h>
+void corral_free(void *p) { free(p); }

@@ -1,2 +1,0 @@
-/// Catalog: folder walk, the SQLite cache, the scan pipeline, file actions and their journal.
-public enum CatalogModule {}

@@ -1,2 +1,0 @@
-/// Imaging: decoding (PNG, JPEG, WebP) into RGB8, EXIF orientation, resampling and thumbnails.
-public enum ImagingModule {}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import Catalog
-
-final class CatalogSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertNotNil(CatalogModule.self) }
-}
