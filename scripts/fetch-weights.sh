@@ -37,7 +37,8 @@ PY
     fi
     mv "$pth.part" "$pth"
   fi
-  if [ -x "$bin" ] && "$bin" model list >/dev/null 2>&1 && [ ! -d "$mdir/$name" ] && [ ! -f "$mdir/$name.safetensors" ]; then
-    "$bin" model import "$pth" --name "$name"
+  # CORRAL_MODELS pins the destination to this tree's assets/models, whatever the binary would pick.
+  if [ -x "$bin" ] && CORRAL_MODELS="$mdir" "$bin" model list >/dev/null 2>&1 && [ ! -d "$mdir/$name" ] && [ ! -f "$mdir/$name.safetensors" ]; then
+    CORRAL_MODELS="$mdir" "$bin" model import "$pth" --name "$name"
   fi
 done

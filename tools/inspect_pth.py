@@ -8,6 +8,7 @@ this script computed (Tests/ModelsTests/Fixtures/checkpoints/*.sums.json).
 
     python3 tools/inspect_pth.py FILE.pth                # one line per tensor
     python3 tools/inspect_pth.py FILE.pth --json OUT     # {"count": n, "tensors": {name: {...}}}
+    python3 tools/inspect_pth.py FILE.pth --compare M.safetensors   # exit 1 unless every float tensor is equal
 """
 import collections
 import io
@@ -119,7 +120,7 @@ def load(path):
         arr = np.lib.stride_tricks.as_strided(
             data[t.offset:], shape=t.size, strides=[s * data.itemsize for s in t.stride]
         ) if data.size else np.zeros(t.size, data.dtype)
-        out[name] = np.ascontiguousarray(arr)
+        out[name] = np.array(arr, copy=True, order="C")  # keeps 0-d scalars 0-d
     return out
 
 
@@ -136,9 +137,31 @@ def summary(arr):
     }
 
 
+def read_safetensors(path):
+    with open(path, "rb") as fh:
+        blob = fh.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n])
+    header.pop("__metadata__", None)
+    out = {}
+    for name, t in header.items():
+        assert t["dtype"] == "F32", name
+        b, e = t["data_offsets"]
+        out[name] = np.frombuffer(blob[8 + n + b: 8 + n + e], dtype="<f4").reshape(t["shape"])
+    return out
+
+
 def main():
     path = sys.argv[1]
     tensors = load(path)
+    if "--compare" in sys.argv:
+        other = read_safetensors(sys.argv[sys.argv.index("--compare") + 1])
+        floats = {k: v for k, v in tensors.items() if v.dtype.kind == "f"}
+        bad = [k for k, v in floats.items()
+               if k not in other or v.shape != other[k].shape or not np.array_equal(v.astype(np.float32), other[k])]
+        extra = sorted(set(other) - set(floats))
+        print(f"{len(floats) - len(bad)}/{len(floats)} float tensors equal; differing {bad[:5]}; extra {extra[:5]}")
+        sys.exit(1 if bad or extra else 0)
     if "--json" in sys.argv:
         out = sys.argv[sys.argv.index("--json") + 1]
         doc = {"count": len(tensors), "tensors": {k: summary(v) for k, v in tensors.items()}}

@@ -1,9 +1,37 @@
 import Foundation
+import Imaging
+import Models
+
+/// The real analyzer: Imaging decodes on the workers, Models.Embedder runs the batches.
+final class ModelAnalyzer: ImageAnalyzer {
+    let embedder: Embedder
+    let stage: DecodeStage
+    var modelName: String { embedder.name }
+    var inputElements: Int { embedder.inputSize * embedder.inputSize * 3 }
+    /// 16 images: four of the embedder's forward chunks, about 0.1 s of work for Lite0 on two cores,
+    /// which is also the most a kill -9 can lose.
+    let batchSize = 16
+
+    init(model: String, threads: Int) throws {
+        embedder = try Embedder(modelName: model, threads: threads)
+        stage = DecodeStage(preprocessing: embedder.preprocessing, signature: PixelSignatureBytes.compute)
+    }
+
+    func prepare(data: [UInt8], path: String) throws -> PreparedImage { try stage.prepare(data: data, path: path) }
+
+    func embed(batch: [Float], count: Int) throws -> [(embedding: [Float], probabilities: [Float])] {
+        embedder.run(batch: batch, count: count)
+    }
+}
+
+/// The pixel fingerprint stored with each image for the duplicate check. Grouping.PixelSignature
+/// replaces this once the grouping branch lands; until then nothing is stored (empty bytes).
+enum PixelSignatureBytes {
+    static let compute: @Sendable (RGBImage) -> [UInt8] = { _ in [] }
+}
 
 extension Library {
-    /// The real analyzer (Imaging decode + Models.Embedder + Grouping.PixelSignature) is wired here
-    /// once those modules land; until then scanning needs an injected analyzer.
-    static let defaultAnalyzerFactory: AnalyzerFactory = { model, _ in
-        throw FileError(path: model, reason: "the embedder is not built into this corral yet")
+    static let defaultAnalyzerFactory: AnalyzerFactory = { model, threads in
+        try ModelAnalyzer(model: model, threads: threads)
     }
 }

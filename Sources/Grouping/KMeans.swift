@@ -69,9 +69,9 @@ public struct KMeans: Sendable {
                 if let warmStart, !warmStart.isEmpty {
                     let given = warmStart.prefix(k).flatMap { $0 }
                     centres = spherical ? normalizedRows(given, n: given.count / d, d: d) : given
-                    if centres.count / d < k { centres = kMeansPlusPlus(xp, n: n, d: d, k: k, rng: &rng, existing: centres) }
+                    if centres.count / d < k { centres = kMeansPlusPlus(xp, norms: norms, n: n, d: d, k: k, rng: &rng, existing: centres) }
                 } else {
-                    centres = kMeansPlusPlus(xp, n: n, d: d, k: k, rng: &rng, existing: [])
+                    centres = kMeansPlusPlus(xp, norms: norms, n: n, d: d, k: k, rng: &rng, existing: [])
                 }
                 let r = lloyd(xp, norms: norms, n: n, d: d, centres: centres, tol: tol)
                 if best == nil || r.inertia < best!.inertia { best = r }
@@ -209,7 +209,7 @@ public struct KMeans: Sendable {
     /// scikit-learn's greedy k-means++: each new centre is the best of 2 + log(k) candidates drawn
     /// with probability proportional to the squared distance to the nearest chosen centre. Stops
     /// early when every row coincides with a chosen centre (fewer distinct rows than k).
-    private func kMeansPlusPlus(_ x: UnsafePointer<Float>, n: Int, d: Int, k: Int, rng: inout SplitMix64, existing: [Float]) -> [Float] {
+    private func kMeansPlusPlus(_ x: UnsafePointer<Float>, norms: [Float], n: Int, d: Int, k: Int, rng: inout SplitMix64, existing: [Float]) -> [Float] {
         var centres = existing
         var closest = [Float](repeating: .infinity, count: n)
         func relax(with c: [Float]) {
@@ -249,20 +249,32 @@ public struct KMeans: Sendable {
             var dist = [Float](repeating: 0, count: t * n)
             let chunks = (n + 1023) / 1024
             var pots = [Double](repeating: 0, count: chunks * t)
+            // Distances by the expanded product (fast), recomputed from differences where the
+            // expansion cancels (near-coincident rows), so duplicates still get exactly zero.
+            let candRows = cands.flatMap { Array(UnsafeBufferPointer(start: x + $0 * d, count: d)) }
+            let candNorms = cands.map { norms[$0] }
             dist.withUnsafeMutableBufferPointer { db in
             pots.withUnsafeMutableBufferPointer { pb in
             closest.withUnsafeBufferPointer { clb in
-                let dp = db.baseAddress!, pp = pb.baseAddress!, cl = clb.baseAddress!
+            candRows.withUnsafeBufferPointer { crb in
+                let dp = db.baseAddress!, pp = pb.baseAddress!, cl = clb.baseAddress!, cr = crb.baseAddress!
                 parallelChunks(chunks) { chunk in
-                    for i in (chunk * 1024)..<min(n, chunk * 1024 + 1024) {
-                        for (ci, c) in cands.enumerated() {
-                            let v = squaredDistance(x + i * d, x + c * d, d)
+                    let i0 = chunk * 1024, rows = min(1024, n - i0)
+                    let dots = UnsafeMutablePointer<Float>.allocate(capacity: rows * t)
+                    defer { dots.deallocate() }
+                    dotProducts(x + i0 * d, m: rows, cr, n: t, d: d, dots, ldo: t)
+                    for r in 0..<rows {
+                        let i = i0 + r
+                        for ci in 0..<t {
+                            let scale = norms[i] + candNorms[ci]
+                            var v = scale - 2 * dots[r * t + ci]
+                            if v <= 1e-4 * scale { v = squaredDistance(x + i * d, cr + ci * d, d) }
                             dp[ci * n + i] = v
                             pp[chunk * t + ci] += Double(min(v, cl[i]))
                         }
                     }
                 }
-            } } }
+            } } } }
             var bestC = 0, bestPot = Double.infinity
             for ci in 0..<t {
                 var s = 0.0

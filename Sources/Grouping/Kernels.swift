@@ -50,22 +50,28 @@ func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: 
     return s
 }
 
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
 /// out[i * ldo + j] = dot(a[i], b[j]) for i < m, j < n; rows of length d, contiguous.
-/// A 4 x 4 tile keeps 16 SIMD16 accumulators in registers and loads 8 vectors per 16 FMAs, so the
-/// FMA units rather than the loads set the pace. b is walked in panels of `panel` rows so a panel
-/// stays in L2 while every a row passes over it.
+/// A 4 x 3 tile of 8-lane accumulators: 12 accumulators + 3 b vectors + 1 a vector = the 16 ymm
+/// registers of AVX2 (this machine reports fma/avx2 and no AVX-512), 7 loads per 12 FMAs, so the
+/// FMA units rather than the loads set the pace. b is walked in panels that stay in L2 while every
+/// a row passes over them.
 func dotProducts(_ a: UnsafePointer<Float>, m: Int, _ b: UnsafePointer<Float>, n: Int, d: Int,
                  _ out: UnsafeMutablePointer<Float>, ldo: Int) {
-    let panel = max(4, min(n, (256 * 1024 / 4) / max(1, d)) & ~3)
+    let panel = max(3, min(n, (256 * 1024 / 4) / max(1, d)) / 3 * 3)
     var j0 = 0
     while j0 < n {
         let j1 = min(n, j0 + panel)
         var i = 0
         while i + 4 <= m {
             var j = j0
-            while j + 4 <= j1 {
-                tile4x4(a + i * d, b + j * d, d, out + i * ldo + j, ldo)
-                j += 4
+            while j + 3 <= j1 {
+                tile4x3(a + i * d, b + j * d, d, out + i * ldo + j, ldo)
+                j += 3
             }
             while j < j1 {
                 for r in 0..<4 { out[(i + r) * ldo + j] = dot(a + (i + r) * d, b + j * d, d) }
@@ -82,30 +88,33 @@ func dotProducts(_ a: UnsafePointer<Float>, m: Int, _ b: UnsafePointer<Float>, n
 }
 
 @inline(__always)
-private func tile4x4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int,
+private func tile4x3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int,
                      _ out: UnsafeMutablePointer<Float>, _ ldo: Int) {
     let a0 = a, a1 = a + d, a2 = a + 2 * d, a3 = a + 3 * d
-    let b0 = b, b1 = b + d, b2 = b + 2 * d, b3 = b + 3 * d
-    var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(), c02 = SIMD16<Float>(), c03 = SIMD16<Float>()
-    var c10 = SIMD16<Float>(), c11 = SIMD16<Float>(), c12 = SIMD16<Float>(), c13 = SIMD16<Float>()
-    var c20 = SIMD16<Float>(), c21 = SIMD16<Float>(), c22 = SIMD16<Float>(), c23 = SIMD16<Float>()
-    var c30 = SIMD16<Float>(), c31 = SIMD16<Float>(), c32 = SIMD16<Float>(), c33 = SIMD16<Float>()
+    let b0 = b, b1 = b + d, b2 = b + 2 * d
+    var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
+    var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>()
+    var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>()
+    var c30 = SIMD8<Float>(), c31 = SIMD8<Float>(), c32 = SIMD8<Float>()
     var t = 0
-    while t + 16 <= d {
-        let x0 = load16(a0 + t), x1 = load16(a1 + t), x2 = load16(a2 + t), x3 = load16(a3 + t)
-        let y0 = load16(b0 + t), y1 = load16(b1 + t), y2 = load16(b2 + t), y3 = load16(b3 + t)
-        c00.addProduct(x0, y0); c01.addProduct(x0, y1); c02.addProduct(x0, y2); c03.addProduct(x0, y3)
-        c10.addProduct(x1, y0); c11.addProduct(x1, y1); c12.addProduct(x1, y2); c13.addProduct(x1, y3)
-        c20.addProduct(x2, y0); c21.addProduct(x2, y1); c22.addProduct(x2, y2); c23.addProduct(x2, y3)
-        c30.addProduct(x3, y0); c31.addProduct(x3, y1); c32.addProduct(x3, y2); c33.addProduct(x3, y3)
-        t += 16
+    while t + 8 <= d {
+        let y0 = load8(b0 + t), y1 = load8(b1 + t), y2 = load8(b2 + t)
+        var x = load8(a0 + t)
+        c00.addProduct(x, y0); c01.addProduct(x, y1); c02.addProduct(x, y2)
+        x = load8(a1 + t)
+        c10.addProduct(x, y0); c11.addProduct(x, y1); c12.addProduct(x, y2)
+        x = load8(a2 + t)
+        c20.addProduct(x, y0); c21.addProduct(x, y1); c22.addProduct(x, y2)
+        x = load8(a3 + t)
+        c30.addProduct(x, y0); c31.addProduct(x, y1); c32.addProduct(x, y2)
+        t += 8
     }
-    out[0] = c00.sum(); out[1] = c01.sum(); out[2] = c02.sum(); out[3] = c03.sum()
-    out[ldo] = c10.sum(); out[ldo + 1] = c11.sum(); out[ldo + 2] = c12.sum(); out[ldo + 3] = c13.sum()
-    out[2 * ldo] = c20.sum(); out[2 * ldo + 1] = c21.sum(); out[2 * ldo + 2] = c22.sum(); out[2 * ldo + 3] = c23.sum()
-    out[3 * ldo] = c30.sum(); out[3 * ldo + 1] = c31.sum(); out[3 * ldo + 2] = c32.sum(); out[3 * ldo + 3] = c33.sum()
-    if t < d {   // the last d % 16 columns, rare for embedding sizes
-        for r in 0..<4 { for c in 0..<4 {
+    out[0] = c00.sum(); out[1] = c01.sum(); out[2] = c02.sum()
+    out[ldo] = c10.sum(); out[ldo + 1] = c11.sum(); out[ldo + 2] = c12.sum()
+    out[2 * ldo] = c20.sum(); out[2 * ldo + 1] = c21.sum(); out[2 * ldo + 2] = c22.sum()
+    out[3 * ldo] = c30.sum(); out[3 * ldo + 1] = c31.sum(); out[3 * ldo + 2] = c32.sum()
+    if t < d {   // the last d % 8 columns, rare for embedding sizes
+        for r in 0..<4 { for c in 0..<3 {
             var e: Float = 0
             for u in t..<d { e += a[r * d + u] * b[c * d + u] }
             out[r * ldo + c] += e

@@ -1,13 +1,29 @@
+import Dispatch
+import Foundation
+
 /// A 2-D convolution over NHWC float32 tensors with its weights packed once, at init, into the layout
 /// its kernel reads. Bias (with batch norm already folded in by the caller), an optional residual and
 /// the activation are applied in the same pass that stores the output: out = act(conv(x) + bias + residual).
+///
+/// Two kernels cover every shape: depthwise convolutions run a direct kernel vectorised over channels
+/// (DepthwiseConv.swift); everything else (1x1, dense KxK including 3-channel stems, grouped) runs
+/// as an implicit GEMM on a 6x16 register-blocked micro-kernel (GemmConv.swift, MicroKernel.swift).
+/// Neither allocates per call beyond a small stack table, and one Conv2D may run on several threads
+/// at once (nothing in it is mutated by `forward` except the optional profile counters).
 public final class Conv2D: @unchecked Sendable {
     public let shape: ConvShape
-    /// Bias per output channel, Cout.
-    let bias: UnsafeMutablePointer<Float>
-    /// Weights in the kernel's layout (see `pack`).
-    let packed: UnsafeMutablePointer<Float>
-    let packedCount: Int
+
+    /// Which family of kernel a layer belongs to, for per-kind profiles.
+    public enum Kind: String, Sendable, CaseIterable {
+        case pointwise, depthwise, grouped, dense
+    }
+    public let kind: Kind
+
+    private enum Plan {
+        case depthwise(DepthwisePlan)
+        case gemm(GemmConvPlan)
+    }
+    private let plan: Plan
 
     /// weights: OIHW like PyTorch, Cout x (Cin/groups) x KH x KW. bias: Cout (empty means zero).
     public init(shape: ConvShape, weights: [Float], bias: [Float]) {
@@ -17,99 +33,75 @@ public final class Conv2D: @unchecked Sendable {
                      "conv: \(weights.count) weights for shape \(s.outChannels)x\(s.inChannelsPerGroup)x\(s.kernelH)x\(s.kernelW)")
         precondition(bias.isEmpty || bias.count == s.outChannels, "conv: \(bias.count) biases for \(s.outChannels) outputs")
         self.shape = s
-        let b = UnsafeMutablePointer<Float>.allocate(capacity: s.outChannels)
-        if bias.isEmpty { b.initialize(repeating: 0, count: s.outChannels) }
-        else { bias.withUnsafeBufferPointer { b.initialize(from: $0.baseAddress!, count: s.outChannels) } }
-        self.bias = b
-        packedCount = weights.count
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: weights.count)
-        weights.withUnsafeBufferPointer { Conv2D.pack(shape: s, oihw: $0.baseAddress!, into: p) }
-        packed = p
+        let b = bias.isEmpty ? [Float](repeating: 0, count: s.outChannels) : bias
+        if s.inChannelsPerGroup == 1 && s.outChannelsPerGroup == 1 {
+            kind = .depthwise
+            plan = .depthwise(DepthwisePlan(shape: s, oihw: weights, bias: b))
+        } else {
+            kind = s.groups > 1 ? .grouped : (s.kernelH == 1 && s.kernelW == 1 ? .pointwise : .dense)
+            plan = .gemm(GemmConvPlan(shape: s, oihw: weights, bias: b))
+        }
     }
 
     deinit {
-        bias.deallocate()
-        packed.deallocate()
+        switch plan {
+        case .depthwise(let p): p.deallocate()
+        case .gemm(let p): p.deallocate()
+        }
     }
 
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
         shape.outputSize(height: height, width: width)
     }
 
-    /// Packs OIHW into [group][ky][kx][ci][co]: for one input value the weights of all outputs of its
-    /// group are contiguous, so the inner loop is a vector multiply-add over output channels.
-    static func pack(shape s: ConvShape, oihw: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
-        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
-        for g in 0..<s.groups {
-            for ky in 0..<s.kernelH {
-                for kx in 0..<s.kernelW {
-                    for ci in 0..<cig {
-                        for co in 0..<cog {
-                            let o = g * cog + co
-                            let src = ((o * cig + ci) * s.kernelH + ky) * s.kernelW + kx
-                            dst[(((g * s.kernelH + ky) * s.kernelW + kx) * cig + ci) * cog + co] = oihw[src]
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// input: batch x height x width x Cin; output: batch x OH x OW x Cout; residual (optional): like output.
+    /// Work is split over output pixels of the whole batch, so both cores stay busy at batch 1 too.
     public func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                         output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil,
                         pool: ThreadPool) {
-        let s = shape
-        let (oh, ow) = s.outputSize(height: height, width: width)
+        let (oh, ow) = shape.outputSize(height: height, width: width)
         precondition(oh > 0 && ow > 0, "conv: input \(height)x\(width) too small for the kernel")
-        pool.parallelFor(batch * oh) { task in
-            let n = task / oh, oy = task % oh
-            self.forwardRow(input: input, n: n, oy: oy, height: height, width: width, ow: ow,
-                            output: output + (n * oh + oy) * ow * s.outChannels,
-                            residual: residual.map { $0 + (n * oh + oy) * ow * s.outChannels })
+        if batch == 0 { return }
+        let start = Conv2D.profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        switch plan {
+        case .depthwise(let p):
+            p.forward(input: input, batch: batch, height: height, width: width, output: output, residual: residual, pool: pool)
+        case .gemm(let p):
+            p.forward(input: input, batch: batch, height: height, width: width, output: output, residual: residual, pool: pool)
+        }
+        if Conv2D.profiling {
+            let ns = DispatchTime.now().uptimeNanoseconds - start
+            Conv2D.record(kind: kind, nanoseconds: ns,
+                          flops: Double(batch) * shape.flops(height: height, width: width))
         }
     }
 
-    /// One output row. Accumulates straight into the output (which starts as bias + residual), then
-    /// applies the activation in place.
-    private func forwardRow(input: UnsafePointer<Float>, n: Int, oy: Int, height: Int, width: Int, ow: Int,
-                            output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
-        let s = shape
-        let cin = s.inChannels, cout = s.outChannels
-        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
-        let image = input + n * height * width * cin
-        for ox in 0..<ow {
-            let o = output + ox * cout
-            if let r = residual {
-                let rr = r + ox * cout
-                for c in 0..<cout { o[c] = bias[c] + rr[c] }
-            } else {
-                o.update(from: bias, count: cout)
-            }
-            for ky in 0..<s.kernelH {
-                let iy = oy * s.strideH - s.padTop + ky
-                if iy < 0 || iy >= height { continue }
-                for kx in 0..<s.kernelW {
-                    let ix = ox * s.strideW - s.padLeft + kx
-                    if ix < 0 || ix >= width { continue }
-                    let px = image + (iy * width + ix) * cin
-                    for g in 0..<s.groups {
-                        let w = packed + ((g * s.kernelH + ky) * s.kernelW + kx) * cig * cog
-                        let og = o + g * cog
-                        let pg = px + g * cig
-                        for ci in 0..<cig {
-                            let x = pg[ci]
-                            let wr = w + ci * cog
-                            for co in 0..<cog { og[co] += x * wr[co] }
-                        }
-                    }
-                }
-            }
-            switch s.activation {
-            case .none: break
-            case .relu: for c in 0..<cout { o[c] = max(o[c], 0) }
-            case .relu6: for c in 0..<cout { o[c] = min(max(o[c], 0), 6) }
-            }
-        }
+    // MARK: Profiling (off unless a benchmark turns it on)
+
+    /// Time and work accumulated per kernel kind while `profiling` is on.
+    public struct Profile: Sendable {
+        public var nanoseconds: UInt64 = 0
+        public var flops: Double = 0
+        public var calls: Int = 0
+        public var gflopsPerSecond: Double { nanoseconds == 0 ? 0 : flops / Double(nanoseconds) }
+    }
+
+    nonisolated(unsafe) public static var profiling = false
+    nonisolated(unsafe) private static var profiles: [Kind: Profile] = [:]
+    private static let profileLock = NSLock()
+
+    static func record(kind: Kind, nanoseconds: UInt64, flops: Double) {
+        profileLock.lock(); defer { profileLock.unlock() }
+        var p = profiles[kind] ?? Profile()
+        p.nanoseconds += nanoseconds; p.flops += flops; p.calls += 1
+        profiles[kind] = p
+    }
+
+    /// The accumulated profile per kind, and resets it.
+    public static func takeProfile() -> [Kind: Profile] {
+        profileLock.lock(); defer { profileLock.unlock() }
+        let p = profiles
+        profiles = [:]
+        return p
     }
 }

@@ -1,23 +1,58 @@
 /// C[m x n] = A[m x k] * B, with B stored [k x n], or [n x k] when `transposeB`; row-major, contiguous.
-/// Rows of C are split across the pool's workers.
+/// Row tiles of C are split across the pool's workers.
 public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                    m: Int, n: Int, k: Int, transposeB: Bool, pool: ThreadPool) {
     if m == 0 || n == 0 { return }
     if k == 0 { c.update(repeating: 0, count: m * n); return }
-    pool.parallelFor(m) { i in
-        let ar = a + i * k, cr = c + i * n
-        if transposeB {
-            for j in 0..<n {
-                let br = b + j * k
-                var s: Float = 0
-                for p in 0..<k { s += ar[p] * br[p] }
-                cr[j] = s
+    // B is packed into 16-column panels ([panel][k][16], zero-padded) so the 6x16 micro-kernel
+    // streams it with two aligned vector loads per step. Packing costs k x n, the product m x n x k.
+    let nr = GemmConvPlan.panelWidth, mr = GemmConvPlan.tileRows
+    let panels = (n + nr - 1) / nr
+    let packed = UnsafeMutablePointer<Float>.allocate(capacity: panels * k * nr)
+    defer { packed.deallocate() }
+    for p in 0..<panels {
+        let dst = packed + p * k * nr
+        for j in 0..<nr {
+            let col = p * nr + j
+            if col >= n {
+                for kk in 0..<k { dst[kk * nr + j] = 0 }
+            } else if transposeB {
+                let src = b + col * k
+                for kk in 0..<k { dst[kk * nr + j] = src[kk] }
+            } else {
+                for kk in 0..<k { dst[kk * nr + j] = b[kk * n + col] }
             }
-        } else {
-            cr.update(repeating: 0, count: n)
-            for p in 0..<k {
-                let x = ar[p], br = b + p * n
-                for j in 0..<n { cr[j] += x * br[j] }
+        }
+    }
+    let zeroBias = [Float](repeating: 0, count: nr)
+    // Panels per block so that the block's share of B stays in L2 while every row tile passes over it.
+    let panelsPerBlock = max(1, (192 * 1024) / (k * nr * 4))
+    let tiles = (m + mr - 1) / mr
+    zeroBias.withUnsafeBufferPointer { zb in
+        let bias = zb.baseAddress!
+        pool.parallelRanges(tiles) { _, range in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: mr) { t in
+                let table = t.baseAddress!
+                var pb = 0
+                while pb < panels {
+                    let pe = min(pb + panelsPerBlock, panels)
+                    for tile in range {
+                        let m0 = tile * mr, mValid = min(mr, m - m0)
+                        for r in 0..<mr { table[r] = a + (m0 + min(r, mValid - 1)) * k }
+                        for p in pb..<pe {
+                            if MulAddChoice.fused {
+                                microKernel6x16(FusedMulAdd.self, rows: table, taps: 1, kOffset: 0, kp: k, b: packed + p * k * nr,
+                                                bias: bias, out: c + m0 * n + p * nr, ldo: n, residual: nil,
+                                                mValid: mValid, nValid: min(nr, n - p * nr), act: .none)
+                            } else {
+                                microKernel6x16(SplitMulAdd.self, rows: table, taps: 1, kOffset: 0, kp: k, b: packed + p * k * nr,
+                                                bias: bias, out: c + m0 * n + p * nr, ldo: n, residual: nil,
+                                                mValid: mValid, nValid: min(nr, n - p * nr), act: .none)
+                            }
+                        }
+                    }
+                    pb = pe
+                }
             }
         }
     }

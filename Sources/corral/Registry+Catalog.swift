@@ -1,6 +1,6 @@
 import ArgumentParser
-/// Commands owned by the catalog work (scan, cache, export, undo). `scan` and `export` join once the
-/// embedder and grouping they need are merged.
+/// Commands owned by the catalog work (scan, cache, export, undo). `export` joins once the
+/// clusters and duplicate groups of Grouping are merged.
 enum CatalogCommands {
-    static let all: [ParsableCommand.Type] = [CacheCommand.self, UndoCommand.self]
+    static let all: [ParsableCommand.Type] = [ScanCommand.self, CacheCommand.self, UndoCommand.self]
 }

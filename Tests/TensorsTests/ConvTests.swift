@@ -111,6 +111,11 @@ final class ConvTests: XCTestCase {
         // Channel multiplier 2 (groups == inChannels, 2 outputs per group).
         check(ConvShape(inChannels: 13, outChannels: 26, kernel: 3, stride: 1, padding: 1, groups: 13))
         check(ConvShape(inChannels: 16, outChannels: 16, kernel: 3, stride: 1, padding: 1, groups: 16), height: 14, width: 14, residual: true)
+        // Wide rows: the 4-pixel x 16-channel interior kernel, with residual, both strides and kernel sizes.
+        for (k, stride) in [(3, 1), (5, 2), (5, 1), (3, 2)] {
+            check(ConvShape(inChannels: 56, outChannels: 56, kernel: k, stride: stride, padding: k / 2, groups: 56,
+                            activation: .relu6), batch: 2, height: 16, width: 19, residual: true)
+        }
     }
 
     func testGrouped() {

@@ -1,0 +1,106 @@
+import Foundation
+import ArgumentParser
+import Grouping
+
+/// `corral cluster`: k-means over embeddings. Today it clusters vectors the user brings
+/// (`--embeddings FILE.npy`); clustering folders arrives with the catalog's scan.
+struct ClusterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Group images (or embedding vectors) by content with k-means.",
+        discussion: """
+        --k auto picks k by the highest mean silhouette on a sample of at most 2000 rows over
+        k = 2...min(40, sqrt(n)); the reason is printed on stderr.
+        Example: corral cluster --embeddings x.npy --k 50 --seed 1 --format json
+        """)
+
+    @Argument(help: "Images or folders (needs the catalog; use --embeddings for vectors).")
+    var paths: [String] = []
+    @Option(name: .long, help: "Cluster the rows of an N x D float32 .npy file instead of images.")
+    var embeddings: String?
+    @Option(name: .long, help: "Number of clusters, or 'auto'.")
+    var k: String = "auto"
+    @Option(name: .long, help: "Random seed (same seed, same clusters).")
+    var seed: UInt64 = 0
+    @Option(name: .long, help: "k-means++ restarts; the lowest inertia wins.")
+    var nInit: Int = 1
+    @Option(name: .long, help: "Maximum Lloyd iterations.")
+    var maxIter: Int = 300
+    @Flag(name: .long, help: "Cosine k-means (rows and centres L2-normalised).")
+    var spherical = false
+    @Option(name: .long, help: "json, csv or text.")
+    var format: String = "text"
+
+    func validate() throws {
+        guard ["json", "csv", "text"].contains(format) else {
+            throw ValidationError("unknown format '\(format)'; use json, csv or text")
+        }
+        if k != "auto" {
+            guard let v = Int(k), v >= 1 else { throw ValidationError("--k must be a positive integer or 'auto' (got '\(k)')") }
+        }
+        guard nInit >= 1 else { throw ValidationError("--n-init must be at least 1") }
+        guard maxIter >= 1 else { throw ValidationError("--max-iter must be at least 1") }
+        if embeddings == nil {
+            throw ValidationError(paths.isEmpty ? "nothing to cluster; give --embeddings FILE.npy"
+                                  : "clustering image folders needs the catalog, which is not built yet; use --embeddings FILE.npy")
+        }
+        if embeddings != nil && !paths.isEmpty {
+            throw ValidationError("give either --embeddings FILE.npy or image paths, not both")
+        }
+    }
+
+    func run() throws {
+        guard let embeddings else { return }
+        let path = URL(fileURLWithPath: embeddings).standardizedFileURL.path
+        let m: NpyMatrix
+        do { m = try NpyMatrix.read(path: path) } catch {
+            Diagnostics.fileError(path, (error as? NpyMatrix.Failure)?.reason ?? "\(error)")
+            throw Diagnostics.partialFailure
+        }
+        do {
+            var kk: Int
+            if k == "auto" {
+                let choice = try KMeans.chooseK(m.values, count: m.rows, dim: m.cols, spherical: spherical, seed: seed)
+                Diagnostics.warn("--k auto: \(choice.reason)")
+                kk = choice.k
+            } else { kk = Int(k)! }
+            let km = KMeans(k: kk, seed: seed, nInit: nInit, maxIterations: maxIter, spherical: spherical)
+            let r = try km.fit(m.values, count: m.rows, dim: m.cols)
+            if let note = r.note { Diagnostics.warn(note) }
+            kk = r.centroids.count
+            var members = [[Int]](repeating: [], count: kk)
+            for (i, l) in r.labels.enumerated() { members[l].append(i) }
+            let medoids = (0..<kk).map { c in
+                ClusterNaming.medoid(members: members[c], embeddings: m.values, dim: m.cols, centroid: r.centroids[c])
+            }
+            print(render(r, members: members, medoids: medoids), terminator: "")
+        } catch let e as GroupingError {
+            Diagnostics.fileError(path, e.reason)
+            throw Diagnostics.partialFailure
+        }
+    }
+
+    private func render(_ r: KMeansResult, members: [[Int]], medoids: [Int?]) -> String {
+        switch format {
+        case "json":
+            var s = "{\"k\": \(members.count), \"inertia\": \(r.inertia), \"iterations\": \(r.iterations), \"clusters\": ["
+            for (c, rows) in members.enumerated() {
+                if c > 0 { s += ", " }
+                let medoid = medoids[c].map(String.init) ?? "null"
+                s += "{\"id\": \(c), \"label\": null, \"medoid\": \(medoid), \"images\": [\(rows.map(String.init).joined(separator: ", "))]}"
+            }
+            return s + "]}\n"
+        case "csv":
+            var s = "row,cluster\n"
+            for (i, l) in r.labels.enumerated() { s += "\(i),\(l)\n" }
+            return s
+        default:
+            var s = "k=\(members.count) inertia=\(r.inertia) iterations=\(r.iterations)\(r.converged ? "" : " (not converged)")\n"
+            for (c, rows) in members.enumerated() {
+                let preview = rows.prefix(12).map(String.init).joined(separator: " ")
+                s += "cluster \(c): \(rows.count) rows, medoid \(medoids[c].map(String.init) ?? "-"): \(preview)\(rows.count > 12 ? " ..." : "")\n"
+            }
+            return s
+        }
+    }
+}
