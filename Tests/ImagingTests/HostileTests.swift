@@ -100,6 +100,17 @@ final class HostileTests: XCTestCase {
         let (cut, err2) = expectImageError(Array(full.prefix(full.count / 2)))
         XCTAssertEqual(err2, "")
         XCTAssertNotNil(cut)
+        // Random damage: libheif/libde265 must stay silent too.
+        var rng = SeededRNG(seed: 5)
+        let (_, err3) = capturingStderr {
+            for round in 0..<150 {
+                var d = full
+                for _ in 0..<(1 + Int(rng.next() % 6)) { d[Int(rng.next() % UInt64(d.count))] = UInt8(rng.next() % 256) }
+                if round % 4 == 0 { d = Array(d.prefix(Int(rng.next() % UInt64(d.count)))) }
+                do { _ = try decodeImage(data: d, name: "fuzz.heic") } catch { XCTAssertTrue(error is ImageError) }
+            }
+        }
+        XCTAssertEqual(err3, "")
     }
 
     func testUnreadablePaths() throws {
