@@ -54,6 +54,14 @@ _rebuild_tensor_v2.__module__ = "torch._utils"
 torch_utils._rebuild_tensor_v2 = _rebuild_tensor_v2
 
 
+def _rebuild_parameter(*args):  # never called
+    raise RuntimeError("stand-in")
+
+
+_rebuild_parameter.__module__ = "torch._utils"
+torch_utils._rebuild_parameter = _rebuild_parameter
+
+
 def _storage_class(name):
     cls = type(name, (), {})
     cls.__module__ = "torch"
@@ -120,6 +128,16 @@ class Tensor:
                 (self.storage, self.offset, self.size, self.stride, False, collections.OrderedDict()))
 
 
+class Parameter:
+    """An nn.Parameter (what `dict(model.named_parameters())` saves): _rebuild_parameter(tensor, requires_grad, hooks)."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def __reduce__(self):
+        return (_rebuild_parameter, (self.tensor, True, collections.OrderedDict()))
+
+
 def contiguous_strides(size):
     strides, acc = [], 1
     for s in reversed(size):
@@ -129,7 +147,7 @@ def contiguous_strides(size):
 
 
 def state_dict():
-    """The same tensors for every format: dense, shared-storage offsets, transposed and stepped views,
+    """The same tensors for every format: dense (wrapped as a Parameter), shared-storage offsets, transposed and stepped views,
     float16, bfloat16, float64, and an int64 num_batches_tracked that loaders skip."""
     conv = storage_f32([(i * 0.5) - 13.0 for i in range(4 * 3 * 3 * 3)])
     shared = storage_f32([100.0 + i for i in range(10)])             # two tensors at offsets 2 and 7
@@ -140,7 +158,7 @@ def state_dict():
     double = storage_f64([1.0 / 3.0, -2.5])
     count = storage_i64([12345])
     sd = collections.OrderedDict()
-    sd["conv.weight"] = Tensor(conv, 0, (4, 3, 3, 3), contiguous_strides((4, 3, 3, 3)))
+    sd["conv.weight"] = Parameter(Tensor(conv, 0, (4, 3, 3, 3), contiguous_strides((4, 3, 3, 3))))
     sd["conv.bias"] = Tensor(shared, 2, (4,), (1,))
     sd["fc.weight"] = Tensor(matrix, 0, (3, 5), (1, 3))                 # the transpose of [5,3]
     sd["fc.bias"] = Tensor(shared, 7, (3,), (1,))
@@ -157,6 +175,7 @@ def state_dict():
 def storages_in(sd):
     seen = []
     for t in sd.values():
+        t = t.tensor if isinstance(t, Parameter) else t
         if isinstance(t, Tensor):
             s = t.storage.root if isinstance(t.storage, StorageView) else t.storage
             if all(s is not x for x in seen):

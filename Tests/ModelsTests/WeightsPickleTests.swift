@@ -63,6 +63,9 @@ final class WeightsPickleTests: XCTestCase {
         assertRefused([0x80, 0x02] + Array("ctorch\nload\n.".utf8), .unsafe, "torch.load")
         // STACK_GLOBAL builtins.exec at protocol 4.
         assertRefused([0x80, 0x04, 0x8C, 8] + Array("builtins".utf8) + [0x8C, 4] + Array("exec".utf8) + [0x93, 0x2E], .unsafe, "builtins.exec")
+        // A whole pickled model (torch.save(model)) gets a hint on how to save a state dict instead.
+        assertRefused([0x80, 0x02] + Array("ctorchvision.models.resnet\nResNet\n.".utf8), .unsafe,
+                      "torchvision.models.resnet.ResNet: only tensor rebuild functions, storage types and collections.OrderedDict are allowed (the file pickles a whole model object; re-save just the weights with torch.save(model.state_dict(), path))")
         // NEWOBJ on an allowed class is still an object construction we do not do.
         assertRefused([0x80, 0x02] + Array("ccollections\nOrderedDict\n)".utf8) + [0x81, 0x2E], .unsupported, "opcode 0x81")
         // Text-protocol INST and protocol 0 are refused.
