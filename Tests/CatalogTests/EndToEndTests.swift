@@ -188,12 +188,14 @@ final class EndToEndTests: XCTestCase {
         let out = Pipe(), err = Pipe()
         proc.standardOutput = out; proc.standardError = err
         try proc.run()
-        var errData = Data()
+        // Drain stderr on another thread so a chatty child never blocks on a full pipe.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
         let g = DispatchGroup(); g.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         g.wait(); proc.waitUntilExit()
-        let stderr = String(decoding: errData, as: UTF8.self)
+        let stderr = String(decoding: errBox.data, as: UTF8.self)
 
         XCTAssertEqual(proc.terminationStatus, 2, stderr)
         let s = try XCTUnwrap(try? JSONDecoder().decode(Summary.self, from: outData), String(decoding: outData, as: UTF8.self))
