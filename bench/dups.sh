@@ -14,4 +14,4 @@ set_dir="$here/out/dups-set"
 "$venv/bin/python" "$here/dups_make_set.py" --out "$set_dir" "$@"
 corral_arg=()
 if [ -x "$bin" ] && "$bin" --help 2>/dev/null | grep -q " dups "; then corral_arg=(--corral "$(realpath "$bin")"); fi
-"$venv/bin/python" "$here/dups_eval.py" --set "$set_dir" "${corral_arg[@]}"
+CORRAL_CACHE="${CORRAL_CACHE:-$here/out/cache}" "$venv/bin/python" "$here/dups_eval.py" --set "$set_dir" "${corral_arg[@]}"

@@ -60,7 +60,7 @@ if args.corral:
         base = os.path.basename(p)
         if "__" in base:
             kind = base.split("__")[1].rsplit(".", 1)[0]
-            orig = os.path.join(args.set, base.split("__")[0] + ".jpg")
+            orig = os.path.join(os.path.abspath(args.set), base.split("__")[0] + ".jpg")
             hit = p in gid and gid.get(orig) == gid[p]
             miss.setdefault(kind, [0, 0]); miss[kind][0] += hit; miss[kind][1] += 1
     results["corral_recall_by_kind_vs_original"] = {k: f"{v[0]}/{v[1]}" for k, v in sorted(miss.items())}
