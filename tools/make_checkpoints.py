@@ -15,7 +15,7 @@ reproduces both container formats byte for byte in structure:
       field, plus byteorder/version records and zip64 end records as torch's miniz writer adds.
 
 Outputs in Tests/ModelsTests/Fixtures/checkpoints/ (a few KB, committed):
-  tiny-legacy.pt, tiny-zip.pt (protocol 2), tiny-zip-p4.pt (protocol 4: FRAME, MEMOIZE, STACK_GLOBAL),
+  tiny-legacy.pt, tiny-legacy-view.pt (a pre-1.0 storage view), tiny-zip.pt (protocol 2), tiny-zip-p4.pt (protocol 4: FRAME, MEMOIZE, STACK_GLOBAL),
   tiny.expected.json (each float tensor, contiguous, as numpy sees it), evil-os-system.pt (legacy,
   GLOBAL os.system), evil-eval.pt (zip, STACK_GLOBAL builtins.eval), tiny-deflated.pt (zip with a
   compressed member), and with --real, efficientnet-lite0.sums.json from the real .pth
@@ -102,6 +102,13 @@ def storage_i64(values):
     return Storage(LongStorage, a.tobytes(), a.size, 8)
 
 
+class StorageView:
+    """A pre-1.0 storage view: persistent id ('storage', type, root_key, 'cpu', root_numel, (view_key, offset, size))."""
+
+    def __init__(self, root, view_key, offset, size):
+        self.root, self.view_key, self.offset, self.size = root, view_key, offset, size
+
+
 class Tensor:
     """Pickles as torch.Tensor does: _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks)."""
 
@@ -150,9 +157,20 @@ def state_dict():
 def storages_in(sd):
     seen = []
     for t in sd.values():
-        if isinstance(t, Tensor) and all(t.storage is not s for s in seen):
-            seen.append(t.storage)
+        if isinstance(t, Tensor):
+            s = t.storage.root if isinstance(t.storage, StorageView) else t.storage
+            if all(s is not x for x in seen):
+                seen.append(s)
     return seen
+
+
+def view_state_dict():
+    """Legacy files from torch < 1.0 could point a tensor at a window of a storage."""
+    shared = storage_f32([100.0 + i for i in range(10)])
+    sd = collections.OrderedDict()
+    sd["conv.bias"] = Tensor(shared, 2, (4,), (1,))
+    sd["view.weight"] = Tensor(StorageView(shared, "94000000009999", 3, 5), 1, (2,), (2,))  # [104, 106]
+    return sd
 
 
 # --- Legacy format -------------------------------------------------------------------------------
@@ -173,6 +191,9 @@ def legacy_bytes(sd, pickler_class=pickle.Pickler):
         if isinstance(obj, Storage):
             used[obj.key] = obj
             return ("storage", obj.cls, obj.key, "cpu", obj.numel, None)
+        if isinstance(obj, StorageView):
+            used[obj.root.key] = obj.root
+            return ("storage", obj.root.cls, obj.root.key, "cpu", obj.root.numel, (obj.view_key, obj.offset, obj.size))
         return None
 
     p = pickler_class(f, protocol=2)
@@ -294,6 +315,7 @@ def main():
     write("tiny-legacy.pt", legacy_bytes(state_dict()))
     write("tiny-zip.pt", zip_bytes(state_dict(), "tiny-zip"))
     write("tiny-zip-p4.pt", zip_bytes(state_dict(), "archive", protocol=4))
+    write("tiny-legacy-view.pt", legacy_bytes(view_state_dict()))
     write("tiny-deflated.pt", zip_bytes(state_dict(), "archive", compress_data=True))
     write("evil-os-system.pt", legacy_bytes(evil_dict(os.system), pickler_class=OsSystemPickler))
     write("evil-eval.pt", zip_bytes(evil_dict(eval), "archive", protocol=4))
@@ -304,6 +326,8 @@ def main():
         assert expected_values(os.path.join(OUT, other)) == ref, other
     for evil in ("evil-os-system.pt", "evil-eval.pt"):
         assert refused(os.path.join(OUT, evil)), evil
+    views = expected_values(os.path.join(OUT, "tiny-legacy-view.pt"))
+    assert views["view.weight"]["data"] == [104.0, 106.0] and views["conv.bias"] == ref["conv.bias"], views
     with open(os.path.join(OUT, "tiny.expected.json"), "w") as fh:
         json.dump(ref, fh, indent=1, sort_keys=True)
         fh.write("\n")

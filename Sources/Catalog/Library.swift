@@ -62,6 +62,9 @@ public struct ScanStats: Sendable, Codable, Equatable {
     public var embedded = 0        // decoded and run through the model
     public var failed = 0
     public var seconds = 0.0
+    /// Decode + inference + commits only (no walk, model loading or result loading): the figure
+    /// bench/scan.sh compares with decode-only and embed-only rates.
+    public var pipelineSeconds = 0.0
 }
 
 public struct ScanReport {

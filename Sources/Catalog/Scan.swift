@@ -90,7 +90,9 @@ extension Library {
         if !work.isEmpty && !wasCancelled {
             let run = try PipelineRun(library: self, work: work, known: known, options: options,
                                       doneBefore: unchanged.count, total: total, progress: progress)
+            let t0 = Date()
             run.execute()
+            stats.pipelineSeconds = Date().timeIntervalSince(t0)
             failures += run.failures
             stats.embedded = run.embedded
             stats.rehashed = run.rehashed

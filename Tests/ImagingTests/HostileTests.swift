@@ -87,9 +87,19 @@ final class HostileTests: XCTestCase {
         assertKind(d, .corrupt)
     }
 
-    func testHEICIsUnsupported() {
+    func testBrokenHEIC() throws {
+        // Only an ftyp box: unsupported without libheif, a truncated/corrupt file with it.
         let heic: [UInt8] = [0, 0, 0, 24] + Array("ftypheic".utf8) + [0, 0, 0, 0] + Array("mif1heic".utf8)
-        assertKind(heic, .unsupported)
+        if !ImageEncoders.heicAvailable { assertKind(heic, .unsupported); return }
+        let (error, err) = expectImageError(heic)
+        XCTAssertEqual(err, "")
+        XCTAssertNotNil(error)
+        XCTAssertTrue([.truncated, .corrupt].contains(error?.kind), "\(String(describing: error))")
+        // A real HEIC cut in half.
+        let full = try ImageEncoders.heic(Fixture.smooth(width: 64, height: 48))
+        let (cut, err2) = expectImageError(Array(full.prefix(full.count / 2)))
+        XCTAssertEqual(err2, "")
+        XCTAssertNotNil(cut)
     }
 
     func testUnreadablePaths() throws {
