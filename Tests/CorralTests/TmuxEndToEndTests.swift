@@ -1,6 +1,9 @@
 import XCTest
 import Foundation
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The real binary in a real terminal: tmux runs `corral browse` on a small generated folder, keys go
 /// in with send-keys, and the screen comes back with capture-pane.
@@ -20,8 +23,9 @@ final class TmuxEndToEndTests: XCTestCase {
     }
 
     override func tearDown() {
+        guard let root else { return }
         _ = try? tmux(["kill-server"])
-        if let root { try? FileManager.default.removeItem(at: root) }
+        try? FileManager.default.removeItem(at: root)
     }
 
     func testBrowseNavigateHelpQuit() throws {
@@ -80,18 +84,26 @@ final class TmuxEndToEndTests: XCTestCase {
 
     // MARK: tmux helpers
 
+    /// Runs tmux with posix_spawn and waitpid. Foundation's Process is not used: the server that
+    /// `new-session` forks outlives the client, and Process on Linux can miss the client's exit and
+    /// wait forever. Output goes to a file, never a pipe the server could inherit.
     @discardableResult
     func tmux(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.which("tmux")!)
-        p.arguments = ["-L", socket] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let outPath = root.appendingPathComponent("tmux-out").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([Self.which("tmux")!, "-L", socket] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0]!, &actions, nil, argv, environ)
+        guard rc == 0 else { throw NSError(domain: "tmux", code: Int(rc)) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     }
 
     func capture() throws -> String { try tmux(["capture-pane", "-p", "-t", "e2e"]) }
