@@ -95,8 +95,9 @@ public struct FolderWalk {
             let path = dir == "/" ? "/" + name : dir + "/" + name
             let est: FileStat
             do { est = try FS.stat(path) } catch let e as FileError {
-                // A dangling link or a loop of links: report only if it looked like an image or is a link.
-                if FS.lstatIsSymlink(path) || SniffedFormat.imageExtensions.contains(ext(name)) { result.failures.append(e) }
+                // A dangling link or a loop of links: worth a report only when its name promises an
+                // image (folders are full of dangling links to icons and the like).
+                if SniffedFormat.imageExtensions.contains(ext(name)) { result.failures.append(e) }
                 continue
             } catch { continue }
             if est.isDirectory {

@@ -41,24 +41,26 @@ final class ProgressBar {
     }
 
     func update(_ p: ScanProgress) {
+        draw(done: p.done, total: p.total, rate: p.rate, eta: p.eta, walking: p.phase == .walking, finished: p.phase == .finished)
+    }
+
+    func draw(done: Int, total: Int, rate: Double, eta: TimeInterval?, walking: Bool, finished: Bool) {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
         let now = Date()
-        if p.phase == .scanning && now.timeIntervalSince(lastDraw) < 0.1 && p.done < p.total { return }
+        if !walking && !finished && now.timeIntervalSince(lastDraw) < 0.1 && done < total { return }
         lastDraw = now
-        let text: String
-        switch p.phase {
-        case .walking: text = "\(label): looking for images…"
-        case .scanning, .finished:
-            text = ProgressBar.line(label: label, done: p.done, total: p.total, rate: p.rate, eta: p.eta, width: ProgressBar.columns())
-        }
+        let text = walking ? "\(label): looking for images…"
+            : ProgressBar.line(label: label, done: done, total: total, rate: rate, eta: eta, width: ProgressBar.columns())
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
         drawn = true
-        if p.phase == .finished { finish() }
+        if finished { clear() }
     }
 
     /// Leaves the line so later messages start on a fresh one.
-    func finish() {
+    func finish() { lock.lock(); defer { lock.unlock() }; clear() }
+
+    private func clear() {
         guard enabled, drawn else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
         drawn = false

@@ -1,6 +1,6 @@
 import ArgumentParser
-/// Commands owned by the catalog work (scan, cache, export, undo). `export` joins once the
-/// clusters and duplicate groups of Grouping are merged.
+/// Commands owned by the catalog work (scan, cache, export, undo).
+/// Each is registered because it works end to end.
 enum CatalogCommands {
-    static let all: [ParsableCommand.Type] = [ScanCommand.self, CacheCommand.self, UndoCommand.self]
+    static let all: [ParsableCommand.Type] = [ScanCommand.self, CacheCommand.self, UndoCommand.self, ExportCommand.self]
 }

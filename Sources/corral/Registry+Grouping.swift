@@ -1,5 +1,5 @@
 import ArgumentParser
 /// Commands owned by the grouping work (cluster, dups, similar).
 enum GroupingCommands {
-    static let all: [ParsableCommand.Type] = [ClusterCommand.self]
+    static let all: [ParsableCommand.Type] = [ClusterCommand.self, DupsCommand.self, SimilarCommand.self]
 }

@@ -1,9 +1,12 @@
 import Foundation
 import ArgumentParser
 import Grouping
+import Catalog
+import Models
 
-/// `corral cluster`: k-means over embeddings. Today it clusters vectors the user brings
-/// (`--embeddings FILE.npy`); clustering folders arrives with the catalog's scan.
+/// `corral cluster`: k-means over embeddings, of the images under PATH (through the catalog's scan,
+/// spherical k-means on the L2-normalised embeddings, named by the classifier) or of vectors the
+/// user brings (`--embeddings FILE.npy`, Euclidean unless --spherical).
 struct ClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
@@ -14,7 +17,8 @@ struct ClusterCommand: ParsableCommand {
         Example: corral cluster --embeddings x.npy --k 50 --seed 1 --format json
         """)
 
-    @Argument(help: "Images or folders (needs the catalog; use --embeddings for vectors).")
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "Images or folders (walked recursively).")
     var paths: [String] = []
     @Option(name: .long, help: "Cluster the rows of an N x D float32 .npy file instead of images.")
     var embeddings: String?
@@ -40,9 +44,8 @@ struct ClusterCommand: ParsableCommand {
         }
         guard nInit >= 1 else { throw ValidationError("--n-init must be at least 1") }
         guard maxIter >= 1 else { throw ValidationError("--max-iter must be at least 1") }
-        if embeddings == nil {
-            throw ValidationError(paths.isEmpty ? "nothing to cluster; give --embeddings FILE.npy"
-                                  : "clustering image folders needs the catalog, which is not built yet; use --embeddings FILE.npy")
+        if embeddings == nil && paths.isEmpty {
+            throw ValidationError("nothing to cluster; give image folders or --embeddings FILE.npy")
         }
         if embeddings != nil && !paths.isEmpty {
             throw ValidationError("give either --embeddings FILE.npy or image paths, not both")
@@ -50,7 +53,7 @@ struct ClusterCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let embeddings else { return }
+        guard let embeddings else { return try runOnImages() }
         let path = URL(fileURLWithPath: embeddings).standardizedFileURL.path
         let m: NpyMatrix
         do { m = try NpyMatrix.read(path: path) } catch {
@@ -78,6 +81,53 @@ struct ClusterCommand: ParsableCommand {
             Diagnostics.fileError(path, e.reason)
             throw Diagnostics.partialFailure
         }
+    }
+
+    /// Scan (cached), spherical k-means, a label from the mean class probabilities and the medoid.
+    private func runOnImages() throws {
+        let session = try CatalogSession(common: common)
+        var options = ScanOptions(includeThumbnails: false)
+        let report = try session.scan(paths: paths, options: &options)
+        let entries = report.entries.sorted { $0.path < $1.path }
+        guard let d = entries.first?.embedding.count, d > 0 else {
+            Diagnostics.warn("no images to cluster under \(paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.joined(separator: " "))")
+            throw report.failures.isEmpty ? ExitCode(1) : Diagnostics.partialFailure
+        }
+        let x = entries.flatMap { $0.embedding }
+        var kk: Int
+        if k == "auto" {
+            let choice = try KMeans.chooseK(x, count: entries.count, dim: d, spherical: true, seed: seed)
+            if !common.quiet { Diagnostics.warn("--k auto: \(choice.reason)") }
+            kk = choice.k
+        } else { kk = min(Int(k)!, entries.count) }
+        let r = try KMeans(k: kk, seed: seed, nInit: nInit, maxIterations: maxIter, spherical: true)
+            .fit(x, count: entries.count, dim: d)
+        if let note = r.note { Diagnostics.warn(note) }
+        kk = r.centroids.count
+        var members = [[Int]](repeating: [], count: kk)
+        for (i, l) in r.labels.enumerated() { members[l].append(i) }
+        let labels = members.map { ClusterNaming.label(memberTopClasses: $0.map { entries[$0].topClasses }, names: ImageNetLabels.names) }
+        let medoids = (0..<kk).map { ClusterNaming.medoid(members: members[$0], embeddings: x, dim: d, centroid: r.centroids[$0]) }
+        switch format {
+        case "json":
+            let cs = (0..<kk).map { c -> String in
+                let medoid = medoids[c].map { GroupingIO.json(entries[$0].path) } ?? "null"
+                let imgs = members[c].map { GroupingIO.json(entries[$0].path) }.joined(separator: ", ")
+                return "{\"id\": \(c), \"label\": \(GroupingIO.json(labels[c])), \"medoid\": \(medoid), \"images\": [\(imgs)]}"
+            }
+            print("{\"k\": \(kk), \"clusters\": [\(cs.joined(separator: ", "))]}")
+        case "csv":
+            print("path,cluster,label")
+            for (i, e) in entries.enumerated() { print("\(GroupingIO.csv(e.path)),\(r.labels[i]),\(GroupingIO.csv(labels[r.labels[i]]))") }
+        default:
+            print("k=\(kk)")
+            for c in 0..<kk {
+                print("cluster \(c) \(labels[c]) (\(members[c].count) images), medoid \(medoids[c].map { entries[$0].path } ?? "-")")
+                for m in members[c] { print("  \(entries[m].path)") }
+            }
+        }
+        if report.cancelled { throw ExitCode(130) }
+        if !report.failures.isEmpty { throw Diagnostics.partialFailure }
     }
 
     private func render(_ r: KMeansResult, members: [[Int]], medoids: [Int?]) -> String {

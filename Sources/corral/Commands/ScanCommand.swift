@@ -48,13 +48,15 @@ struct ScanCommand: ParsableCommand {
         case .json:
             struct Out: Encodable {
                 let images, embedded, unchanged, rehashed, failed: Int
-                let seconds, images_per_second: Double
+                let seconds, images_per_second, pipeline_seconds, pipeline_images_per_second: Double
                 let cancelled: Bool; let cache: String; let model: String
             }
             let processed = s.embedded + s.rehashed + s.failed
             let out = Out(images: s.images, embedded: s.embedded, unchanged: s.unchanged, rehashed: s.rehashed, failed: s.failed,
                           seconds: (s.seconds * 1000).rounded() / 1000,
                           images_per_second: s.seconds > 0 ? (Double(processed) / s.seconds * 10).rounded() / 10 : 0,
+                          pipeline_seconds: (s.pipelineSeconds * 1000).rounded() / 1000,
+                          pipeline_images_per_second: s.pipelineSeconds > 0 ? (Double(processed) / s.pipelineSeconds * 10).rounded() / 10 : 0,
                           cancelled: report.cancelled, cache: session.library.cacheDirectory.path, model: session.library.model)
             let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(out), as: UTF8.self))

@@ -1,0 +1,265 @@
+/// A small-image fingerprint for the cheap pixel check of near-duplicates: the image with uniform
+/// borders trimmed, as a 32 x 32 grayscale thumbnail, plus the trimmed region's size (its aspect
+/// ratio matters when matching crops). Catalog stores `bytes` (1029 bytes) next to the embedding.
+///
+/// Why grayscale and why trimmed: copies people meet are often letterboxed/framed and converted
+/// to grayscale or colour-edited; comparing luminance with normalised cross-correlation after
+/// trimming borders is blind to all of those, while orientation and crops are searched at
+/// comparison time (`pixelSimilarity`).
+public struct PixelSignature: Sendable, Equatable {
+    public static let side = 32
+    static let version: UInt8 = 1
+    public var bytes: [UInt8]
+
+    /// RGB8 interleaved, row-major, no padding.
+    public init(rgb: [UInt8], width: Int, height: Int) {
+        let w = max(0, width), h = max(0, height)
+        guard w > 0, h > 0, rgb.count >= w * h * 3 else {
+            bytes = [PixelSignature.version, 0, 0, 0, 0] + [UInt8](repeating: 0, count: PixelSignature.side * PixelSignature.side)
+            return
+        }
+        let box = rgb.withUnsafeBufferPointer { trimUniformBorders($0.baseAddress!, w, h) }
+        let thumb = rgb.withUnsafeBufferPointer { grayThumbnail($0.baseAddress!, w, box) }
+        let tw = UInt16(min(65535, box.x1 - box.x0)), th = UInt16(min(65535, box.y1 - box.y0))
+        bytes = [PixelSignature.version, UInt8(tw & 0xFF), UInt8(tw >> 8), UInt8(th & 0xFF), UInt8(th >> 8)] + thumb
+    }
+
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// False for bytes of another version or length (e.g. an old cache): such a signature never matches.
+    public var isValid: Bool {
+        bytes.count == 5 + PixelSignature.side * PixelSignature.side && bytes[0] == PixelSignature.version && trimmedWidth > 0 && trimmedHeight > 0
+    }
+    var trimmedWidth: Int { bytes.count > 4 ? Int(bytes[1]) | Int(bytes[2]) << 8 : 0 }
+    var trimmedHeight: Int { bytes.count > 4 ? Int(bytes[3]) | Int(bytes[4]) << 8 : 0 }
+    var aspect: Float { Float(trimmedWidth) / Float(max(1, trimmedHeight)) }
+    var gray: [Float] { bytes[5...].map { Float($0) } }
+}
+
+struct Box { var x0: Int, y0: Int, x1: Int, y1: Int }
+
+/// Shrinks the box while an outer row/column is one flat colour (letterbox bars, frames, scanner
+/// margins). A line counts as border when 98% of its samples are within 14 levels of the line's
+/// median colour on every channel and that colour stays within 24 of the first border line's.
+/// At least 30% of each dimension is kept, so a flat image is never trimmed to nothing.
+func trimUniformBorders(_ p: UnsafePointer<UInt8>, _ w: Int, _ h: Int) -> Box {
+    var box = Box(x0: 0, y0: 0, x1: w, y1: h)
+    if w < 8 || h < 8 { return box }
+    func line(_ horizontal: Bool, _ index: Int) -> [(Int, Int, Int)] {
+        let len = horizontal ? box.x1 - box.x0 : box.y1 - box.y0
+        let step = max(1, len / 256)
+        var out: [(Int, Int, Int)] = []
+        var t = horizontal ? box.x0 : box.y0
+        let end = horizontal ? box.x1 : box.y1
+        while t < end {
+            let o = horizontal ? (index * w + t) * 3 : (t * w + index) * 3
+            out.append((Int(p[o]), Int(p[o + 1]), Int(p[o + 2])))
+            t += step
+        }
+        return out
+    }
+    func flatColour(_ px: [(Int, Int, Int)]) -> (Int, Int, Int)? {
+        guard !px.isEmpty else { return nil }
+        let m = (px.map { $0.0 }.sorted()[px.count / 2], px.map { $0.1 }.sorted()[px.count / 2], px.map { $0.2 }.sorted()[px.count / 2])
+        let near = px.filter { abs($0.0 - m.0) <= 14 && abs($0.1 - m.1) <= 14 && abs($0.2 - m.2) <= 14 }.count
+        return near * 100 >= px.count * 98 ? m : nil
+    }
+    // 0 top, 1 bottom, 2 left, 3 right; trimmed in turn so corners do not block each other.
+    var reference: [(Int, Int, Int)?] = [nil, nil, nil, nil]
+    var done = [false, false, false, false]
+    while !done.allSatisfy({ $0 }) {
+        for side in 0..<4 where !done[side] {
+            let horizontal = side < 2
+            let canShrink = horizontal ? (box.y1 - box.y0) > max(4, h * 3 / 10) : (box.x1 - box.x0) > max(4, w * 3 / 10)
+            let index = [box.y0, box.y1 - 1, box.x0, box.x1 - 1][side]
+            guard canShrink, let c = flatColour(line(horizontal, index)) else { done[side] = true; continue }
+            if let r = reference[side] {
+                if abs(r.0 - c.0) > 24 || abs(r.1 - c.1) > 24 || abs(r.2 - c.2) > 24 { done[side] = true; continue }
+            } else { reference[side] = c }
+            switch side {
+            case 0: box.y0 += 1
+            case 1: box.y1 -= 1
+            case 2: box.x0 += 1
+            default: box.x1 -= 1
+            }
+        }
+    }
+    // A single flat line is as likely a clean photo edge as a border: only trim runs of 2+ lines.
+    if box.y0 == 1 { box.y0 = 0 }
+    if box.y1 == h - 1 { box.y1 = h }
+    if box.x0 == 1 { box.x0 = 0 }
+    if box.x1 == w - 1 { box.x1 = w }
+    return box
+}
+
+/// Area-averaged 32 x 32 luminance (Rec. 601) of the box.
+func grayThumbnail(_ p: UnsafePointer<UInt8>, _ w: Int, _ box: Box) -> [UInt8] {
+    let s = PixelSignature.side
+    let bw = box.x1 - box.x0, bh = box.y1 - box.y0
+    var sum = [Float](repeating: 0, count: s * s), count = [Float](repeating: 0, count: s * s)
+    // Large images are sampled on a grid of at most ~1024 x 1024 points: plenty for 32 x 32 cells.
+    let sx = max(1, bw / 1024), sy = max(1, bh / 1024)
+    var y = box.y0
+    while y < box.y1 {
+        let cy = min(s - 1, (y - box.y0) * s / bh)
+        var x = box.x0
+        while x < box.x1 {
+            let cx = min(s - 1, (x - box.x0) * s / bw)
+            let o = (y * w + x) * 3
+            sum[cy * s + cx] += 0.299 * Float(p[o]) + 0.587 * Float(p[o + 1]) + 0.114 * Float(p[o + 2])
+            count[cy * s + cx] += 1
+            x += sx
+        }
+        y += sy
+    }
+    // Cells smaller than a pixel (tiny images) borrow the nearest filled cell.
+    var out = [UInt8](repeating: 0, count: s * s)
+    for cy in 0..<s { for cx in 0..<s {
+        var i = cy * s + cx
+        if count[i] == 0 {
+            let ny = min(bh - 1, cy * bh / s), nx = min(bw - 1, cx * bw / s)
+            i = min(s - 1, ny * s / bh) * s + min(s - 1, nx * s / bw)
+        }
+        out[cy * s + cx] = UInt8(max(0, min(255, (sum[i] / max(1, count[i])).rounded())))
+    } }
+    return out
+}
+
+// MARK: comparison
+
+/// A square grid of luminance with the geometric aspect (width / height) it stands for.
+struct Grid {
+    var side: Int
+    var v: [Float]
+    var aspect: Float
+
+    /// Box-downsampled by an integer factor.
+    func shrunk(by f: Int) -> Grid {
+        let s = side / f
+        var out = [Float](repeating: 0, count: s * s)
+        for y in 0..<s { for x in 0..<s {
+            var acc: Float = 0
+            for dy in 0..<f { for dx in 0..<f { acc += v[(y * f + dy) * side + x * f + dx] } }
+            out[y * s + x] = acc / Float(f * f)
+        } }
+        return Grid(side: s, v: out, aspect: aspect)
+    }
+
+    /// One of the 8 dihedral orientations: bit 0 mirror left-right, bit 1 flip top-bottom, bit 2
+    /// transpose (so 90/270 rotations are transpose + a flip). Transposes swap the aspect.
+    func oriented(_ o: Int) -> Grid {
+        var out = [Float](repeating: 0, count: side * side)
+        for y in 0..<side { for x in 0..<side {
+            var sx = x, sy = y
+            if o & 4 != 0 { swap(&sx, &sy) }
+            if o & 1 != 0 { sx = side - 1 - sx }
+            if o & 2 != 0 { sy = side - 1 - sy }
+            out[y * side + x] = v[sy * side + sx]
+        } }
+        return Grid(side: side, v: out, aspect: o & 4 != 0 ? 1 / aspect : aspect)
+    }
+
+    /// Bilinear sample at continuous pixel coordinates (pixel centres at i + 0.5).
+    @inline(__always)
+    func sample(_ u: Float, _ w: Float) -> Float {
+        let fx = min(max(u - 0.5, 0), Float(side - 1)), fy = min(max(w - 0.5, 0), Float(side - 1))
+        let x0 = Int(fx), y0 = Int(fy)
+        let x1 = min(side - 1, x0 + 1), y1 = min(side - 1, y0 + 1)
+        let ax = fx - Float(x0), ay = fy - Float(y0)
+        let top = v[y0 * side + x0] * (1 - ax) + v[y0 * side + x1] * ax
+        let bottom = v[y1 * side + x0] * (1 - ax) + v[y1 * side + x1] * ax
+        return top * (1 - ay) + bottom * ay
+    }
+
+    /// The window [x0, x0 + w] x [y0, y0 + h] (fractions of the grid) sampled on a g x g lattice.
+    func window(x0: Float, y0: Float, w: Float, h: Float, g: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: g * g)
+        let s = Float(side)
+        for j in 0..<g { for i in 0..<g {
+            out[j * g + i] = sample((x0 + w * (Float(i) + 0.5) / Float(g)) * s, (y0 + h * (Float(j) + 0.5) / Float(g)) * s)
+        } }
+        return out
+    }
+}
+
+/// Pearson correlation: 1 for the same picture under any brightness/contrast change.
+func ncc(_ a: [Float], _ b: [Float]) -> Float {
+    let n = Float(a.count)
+    var ma: Float = 0, mb: Float = 0
+    for i in a.indices { ma += a[i]; mb += b[i] }
+    ma /= n; mb /= n
+    var sab: Float = 0, saa: Float = 0, sbb: Float = 0
+    for i in a.indices { let x = a[i] - ma, y = b[i] - mb; sab += x * y; saa += x * x; sbb += y * y }
+    // Flat pictures carry no structure to compare: equal only if both are flat at similar levels.
+    if saa < n * 4 || sbb < n * 4 { return (saa < n * 4 && sbb < n * 4 && abs(ma - mb) < 12) ? 1 : 0 }
+    return sab / (saa * sbb).squareRoot()
+}
+
+struct Alignment { var orientation: Int; var aInsideB: Bool; var x0, y0, w, h: Float; var score: Float }
+
+/// How well two signatures match as the same photo: the best normalised cross-correlation over the
+/// 8 orientations of `b`, and over placements of either picture inside the other down to 45% of its
+/// area (crops, screenshots in a viewer window), searched coarse (8 x 8) then refined (16 x 16).
+/// 1 = same picture; unrelated photos rarely pass 0.6 after the search.
+public func pixelSimilarity(_ a: PixelSignature, _ b: PixelSignature) -> Float {
+    guard a.isValid, b.isValid else { return 0 }
+    let s = PixelSignature.side
+    let ga = Grid(side: s, v: a.gray, aspect: a.aspect)
+    let gb = Grid(side: s, v: b.gray, aspect: b.aspect)
+    let fineA = ga.shrunk(by: 2), coarseSrcA = ga.shrunk(by: 2)   // 16 x 16
+    let coarseA = ga.shrunk(by: 4)                                // 8 x 8
+    var candidates: [Alignment] = []
+    var orientedB: [Grid] = []
+    for o in 0..<8 {
+        let gbo = gb.oriented(o)
+        orientedB.append(gbo)
+        let coarseB = gbo.shrunk(by: 4), srcB = gbo.shrunk(by: 2)
+        for aInside in [true, false] {
+            let inner = aInside ? coarseA : coarseB, outer = aInside ? srcB : coarseSrcA
+            let ai = aInside ? ga.aspect : gbo.aspect, ao = aInside ? gbo.aspect : ga.aspect
+            let wMax = min(1, ai / ao), hMax = wMax * ao / ai
+            for scale: Float in [1, 0.9, 0.8, 0.7] {
+                let w = wMax * scale, h = hMax * scale
+                if w * h < 0.45 { break }
+                let nx = 1 - w < 0.02 ? 1 : 5, ny = 1 - h < 0.02 ? 1 : 5
+                for yi in 0..<ny { for xi in 0..<nx {
+                    let x0 = nx == 1 ? (1 - w) / 2 : (1 - w) * Float(xi) / Float(nx - 1)
+                    let y0 = ny == 1 ? (1 - h) / 2 : (1 - h) * Float(yi) / Float(ny - 1)
+                    let score = ncc(inner.v, outer.window(x0: x0, y0: y0, w: w, h: h, g: 8))
+                    candidates.append(Alignment(orientation: o, aInsideB: aInside, x0: x0, y0: y0, w: w, h: h, score: score))
+                } }
+            }
+        }
+    }
+    candidates.sort { $0.score > $1.score }
+    var best: Float = -1
+    // Sub-rectangles of the inner picture also tried in the refinement: a caption bar, a title or
+    // a logo strip along one side of a copy should not decide the verdict.
+    let parts: [(Float, Float, Float, Float)] = [(0, 0, 1, 1), (0, 0, 1, 0.85), (0, 0.15, 1, 0.85), (0, 0, 0.85, 1), (0.15, 0, 0.85, 1)]
+    for c in candidates.prefix(4) {
+        let gbo = orientedB[c.orientation]
+        let inner = c.aInsideB ? ga : gbo
+        let outer = c.aInsideB ? gbo : ga
+        let innerFine = c.aInsideB ? fineA.v : gbo.shrunk(by: 2).v
+        // Refine position and scale around the coarse hit on the 16 x 16 lattice.
+        let stepX = max(0.02, (1 - c.w) / 8), stepY = max(0.02, (1 - c.h) / 8)
+        var bestHere: (Float, Float, Float, Float, Float) = (-1, c.x0, c.y0, c.w, c.h)
+        for ds: Float in [0.96, 1, 1.04] {
+            let w = min(1, c.w * ds), h = min(1, c.h * ds)
+            for dy in -1...1 { for dx in -1...1 {
+                let x0 = min(max(0, c.x0 + Float(dx) * stepX + (c.w - w) / 2), 1 - w)
+                let y0 = min(max(0, c.y0 + Float(dy) * stepY + (c.h - h) / 2), 1 - h)
+                let v = ncc(innerFine, outer.window(x0: x0, y0: y0, w: w, h: h, g: 16))
+                if v > bestHere.0 { bestHere = (v, x0, y0, w, h) }
+            } }
+        }
+        best = max(best, bestHere.0)
+        let (_, x0, y0, w, h) = bestHere
+        for p in parts.dropFirst() {
+            let innerPart = inner.window(x0: p.0, y0: p.1, w: p.2, h: p.3, g: 16)
+            let outerPart = outer.window(x0: x0 + p.0 * w, y0: y0 + p.1 * h, w: p.2 * w, h: p.3 * h, g: 16)
+            best = max(best, ncc(innerPart, outerPart))
+        }
+    }
+    return best
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Dev-only: does `corral scan` overlap decoding and inference? Compares, on the same camera-size
+# JPEGs and in alternating rounds, the scan's pipeline rate with the decode-only rate
+# (`corral bench decode`) and the embed-only rate (`corral bench embed`), all on 2 threads/cores.
+# Target: scan >= 85% of the slower of the two. Prints per-round figures and the medians.
+# Usage: bench/scan.sh [path/to/corral] [rounds]
+# Inputs: $CORRAL_BENCH_SCAN_DIR (default /tmp/corral-bench-scan), made once from the dev-data photos
+# with ImageMagick: 4000x3000, q90, 4:2:0, each a distinct crop/tint so no two files share content
+# (identical bytes would be embedded once). Nothing is committed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-$root/.build/release/corral}
+rounds=${2:-3}
+count=${BENCH_IMAGES:-48}
+threads=${BENCH_THREADS:-2}
+seconds=${BENCH_SECONDS:-5}
+model=${BENCH_MODEL:-efficientnet-lite0}
+data=${CORRAL_DEV_DATA:-$HOME/.cache/corral-dev-data}
+dir=${CORRAL_BENCH_SCAN_DIR:-/tmp/corral-bench-scan}
+
+if [ "$(ls "$dir" 2>/dev/null | wc -l)" -lt "$count" ]; then
+  command -v convert >/dev/null || { echo "scan.sh: ImageMagick 'convert' is needed to make the inputs" >&2; exit 1; }
+  [ -d "$data/photos" ] || { echo "scan.sh: no dev data at $data (make dev-data)" >&2; exit 1; }
+  mkdir -p "$dir"
+  mapfile -t srcs < <(find "$data/photos" -type f -name '*.jpg' -size +300k | sort | head -n 12)
+  for i in $(seq 0 $((count - 1))); do
+    src=${srcs[$((i % ${#srcs[@]}))]}
+    crop=$((100 - (i / ${#srcs[@]}) * 7))   # 100%, 93%, 86%, ... of the frame: distinct content
+    convert "$src" -auto-orient -gravity center -crop "${crop}%x${crop}%+0+0" +repage \
+      -resize '4000x3000^' -extent 4000x3000 -modulate 100,100,$((95 + i % 10)) \
+      -quality 90 -sampling-factor 2x2 "$dir/camera_$(printf %03d "$i").jpg" 2>/dev/null
+  done
+fi
+files=("$dir"/*.jpg)
+has_embed=0
+"$bin" bench embed --help >/dev/null 2>&1 && has_embed=1
+
+field() { sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+echo "inputs: ${#files[@]} JPEGs in $dir ($(identify -format '%wx%h' "${files[0]}" 2>/dev/null || echo '?')), model $model, $threads threads, $rounds rounds"
+d=(); e=(); s=()
+for r in $(seq "$rounds"); do
+  dr=$("$bin" bench decode --threads "$threads" --model "$model" --seconds "$seconds" --format json "${files[@]}" | field images_per_second)
+  if [ $has_embed = 1 ]; then
+    er=$("$bin" bench embed --threads "$threads" --model "$model" --batch 16 --seconds "$seconds" --format json | field images_per_second)
+  else er=0; fi
+  cache=$(mktemp -d)
+  out=$("$bin" scan "$dir" --cache "$cache" --model "$model" --threads "$threads" --decode-threads "$threads" --format json --quiet)
+  rm -rf "$cache"
+  sr=$(echo "$out" | field pipeline_images_per_second)
+  echo "round $r: decode-only $dr img/s, embed-only $er img/s, scan $sr img/s (whole command: $(echo "$out" | field images_per_second) img/s)"
+  d+=("$dr"); e+=("$er"); s+=("$sr")
+done
+dm=$(median "${d[@]}"); em=$(median "${e[@]}"); sm=$(median "${s[@]}")
+awk -v d="$dm" -v e="$em" -v s="$sm" 'BEGIN {
+  slow = (e > 0 && e < d) ? e : d
+  printf "median: decode-only %.1f img/s, embed-only %s img/s, scan %.1f img/s\n", d, (e > 0 ? sprintf("%.1f", e) : "n/a"), s
+  printf "scan / slower stage = %.0f%% (target >= 85%%); both stages serially would give %.1f img/s\n", 100 * s / slow, (e > 0 ? 1 / (1/d + 1/e) : d)
+}'
