@@ -14,7 +14,7 @@ def prepare(data, model):
     im = Image.open(io.BytesIO(data))
     if model.startswith("efficientnet-lite"):
         s = {"efficientnet-lite0": 224, "efficientnet-lite1": 240, "efficientnet-lite2": 260}[model]
-        im.draft("RGB", (s + 32, s + 32))
+        im.draft("RGB", (2 * (s + 32), 2 * (s + 32)))  # the same decode size as Corral (Preprocessing.decodeShortSide)
         im = ImageOps.exif_transpose(im)
         if im.mode != "RGB":
             im = im.convert("RGB")
@@ -24,7 +24,7 @@ def prepare(data, model):
         im = im.resize((s, s), Image.BICUBIC, box=(left, top, left + c, top + c))
         x = np.asarray(im, dtype=np.float32)
         return (x - 127.0) / 128.0
-    im.draft("RGB", (256, 256))
+    im.draft("RGB", (512, 512))  # the same decode size as Corral
     im = ImageOps.exif_transpose(im)
     if im.mode != "RGB":
         im = im.convert("RGB")

@@ -68,12 +68,8 @@ public final class Embedder: @unchecked Sendable {
 
     public var inputSize: Int { network.inputSize }
 
-    /// Short side to ask `decodeImage(minimumShortSide:)` for: twice the preprocessing's own
-    /// minimum. With exactly `preprocessing.minimumShortSide` libjpeg may shrink by 1/8 (an 8x8 box
-    /// filter), and the Lite0 embedding of a 3840x2160 photo then drifts to cosine 0.973 from a
-    /// full-size decode; keeping a 2x margin for the antialiased resize brings it to 0.996 (baboon
-    /// 0.981 -> 1.000, grace_hopper 0.986 -> 1.000; docs/models.md).
-    public var decodeShortSide: Int { 2 * preprocessing.minimumShortSide }
+    /// Short side to ask `decodeImage(minimumShortSide:)` for (see `Preprocessing.decodeShortSide`).
+    public var decodeShortSide: Int { preprocessing.decodeShortSide }
 
     /// `batch` holds `count` images, NHWC, inputSize x inputSize x 3 each, already normalised by
     /// `preprocessing`. Returns per image the L2-normalised embedding and the softmax over classes.

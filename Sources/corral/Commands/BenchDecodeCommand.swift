@@ -80,7 +80,7 @@ struct BenchDecodeCommand: ParsableCommand {
         for f in files {
             do {
                 let data = try Array(Data(contentsOf: URL(fileURLWithPath: f)))
-                _ = try decodeImage(data: data, name: f, minimumShortSide: prep.minimumShortSide)
+                _ = try decodeImage(data: data, name: f, minimumShortSide: prep.decodeShortSide)
                 usable.append(data); names.append(f)
             } catch let error as ImageError {
                 if error.kind == .unsupported && !paths.contains(f) { continue }  // non-image inside a folder
@@ -112,7 +112,7 @@ struct BenchDecodeCommand: ParsableCommand {
                     next += 1
                     lock.unlock()
                     if i >= inputs.count { break }
-                    if let (image, _) = try? decodeImage(data: inputs[i], name: names[i], minimumShortSide: prep.minimumShortSide) {
+                    if let (image, _) = try? decodeImage(data: inputs[i], name: names[i], minimumShortSide: prep.decodeShortSide) {
                         prep.apply(image, into: tensor)
                     }
                 }
