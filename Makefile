@@ -49,7 +49,8 @@ weights: build
 test: deps-test dev-data
 	swift build $(SWIFT_TEST) --build-tests
 	@scripts/fetch-weights.sh $(TEST_DIR)/release/corral
-	swift test $(SWIFT_TEST) --skip-build --disable-swift-testing
+	# A hung test must fail the run, not eat CI's 90 minutes.
+	timeout 40m swift test $(SWIFT_TEST) --skip-build --disable-swift-testing
 
 dev-data:
 	@if [ ! -f "$(CORRAL_DEV_DATA)/manifest.csv" ]; then \

@@ -35,13 +35,23 @@ fi
 py=$venv/bin/python
 
 echo "inputs: ${#files[@]} JPEGs in $dir ($(identify -format '%wx%h' "${files[0]}" 2>/dev/null || echo '?')), model $model, 1 thread, $rounds rounds of ${seconds}s each"
-c=(); p=()
+field() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p"; }
+c=(); p=(); cc=(); pc=()
 for r in $(seq "$rounds"); do
-  pr=$("$py" "$root/bench/pillow_decode.py" --model "$model" --seconds "$seconds" --format json "${files[@]}" | sed 's/.*"images_per_second": \([0-9.]*\).*/\1/')
-  cr=$("$bin" bench decode --threads 1 --model "$model" --seconds "$seconds" --format json "${files[@]}" | sed 's/.*"images_per_second": \([0-9.]*\).*/\1/')
-  echo "round $r: pillow $pr img/s, corral $cr img/s"
-  p+=("$pr"); c+=("$cr")
+  pj=$("$py" "$root/bench/pillow_decode.py" --model "$model" --seconds "$seconds" --format json "${files[@]}")
+  cj=$("$bin" bench decode --threads 1 --model "$model" --seconds "$seconds" --format json "${files[@]}")
+  pr=$(field images_per_second <<<"$pj"); cr=$(field images_per_second <<<"$cj")
+  pcpu=$(field cpu_ms_per_image <<<"$pj"); ccpu=$(field cpu_ms_per_image <<<"$cj")
+  echo "round $r: pillow $pr img/s ($pcpu ms CPU/img), corral $cr img/s ($ccpu ms CPU/img)"
+  p+=("$pr"); c+=("$cr"); pc+=("$pcpu"); cc+=("$ccpu")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-pm=$(median "${p[@]}"); cm=$(median "${c[@]}")
-awk -v p="$pm" -v c="$cm" 'BEGIN { printf "median: pillow %.1f img/s (%.2f ms), corral %.1f img/s (%.2f ms), corral/pillow = %.2fx\n", p, 1000/p, c, 1000/c, c/p }'
+pm=$(median "${p[@]}"); cm=$(median "${c[@]}"); pcm=$(median "${pc[@]}"); ccm=$(median "${cc[@]}")
+awk -v p="$pm" -v c="$cm" -v pc="$pcm" -v cc="$ccm" 'BEGIN {
+  printf "median wall: pillow %.1f img/s, corral %.1f img/s -> corral/pillow = %.2fx\n", p, c, c/p
+  printf "median CPU:  pillow %.2f ms/img, corral %.2f ms/img -> pillow/corral = %.2fx\n", pc, cc, pc/cc }'
+
+# Thread scaling of Corral alone (same files).
+for t in 1 2; do
+  echo "corral threads=$t: $("$bin" bench decode --threads "$t" --model "$model" --seconds "$seconds" --format json "${files[@]}")"
+done

@@ -28,7 +28,7 @@ if [ "$(ls "$dir" 2>/dev/null | wc -l)" -lt "$count" ]; then
     crop=$((100 - (i / ${#srcs[@]}) * 7))   # 100%, 93%, 86%, ... of the frame: distinct content
     convert "$src" -auto-orient -gravity center -crop "${crop}%x${crop}%+0+0" +repage \
       -resize '4000x3000^' -extent 4000x3000 -modulate 100,100,$((95 + i % 10)) \
-      -quality 90 -sampling-factor 2x2 "$dir/camera_$(printf %03d "$i").jpg"
+      -quality 90 -sampling-factor 2x2 "$dir/camera_$(printf %03d "$i").jpg" 2>/dev/null
   done
 fi
 files=("$dir"/*.jpg)

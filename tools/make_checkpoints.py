@@ -15,7 +15,7 @@ reproduces both container formats byte for byte in structure:
       field, plus byteorder/version records and zip64 end records as torch's miniz writer adds.
 
 Outputs in Tests/ModelsTests/Fixtures/checkpoints/ (a few KB, committed):
-  tiny-legacy.pt, tiny-zip.pt (protocol 2), tiny-zip-p4.pt (protocol 4: FRAME, MEMOIZE, STACK_GLOBAL),
+  tiny-legacy.pt, tiny-legacy-view.pt (a pre-1.0 storage view), tiny-zip.pt (protocol 2), tiny-zip-p4.pt (protocol 4: FRAME, MEMOIZE, STACK_GLOBAL),
   tiny.expected.json (each float tensor, contiguous, as numpy sees it), evil-os-system.pt (legacy,
   GLOBAL os.system), evil-eval.pt (zip, STACK_GLOBAL builtins.eval), tiny-deflated.pt (zip with a
   compressed member), and with --real, efficientnet-lite0.sums.json from the real .pth
@@ -52,6 +52,14 @@ def _rebuild_tensor_v2(*args):  # never called: only its name is pickled
 
 _rebuild_tensor_v2.__module__ = "torch._utils"
 torch_utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+
+
+def _rebuild_parameter(*args):  # never called
+    raise RuntimeError("stand-in")
+
+
+_rebuild_parameter.__module__ = "torch._utils"
+torch_utils._rebuild_parameter = _rebuild_parameter
 
 
 def _storage_class(name):
@@ -102,6 +110,13 @@ def storage_i64(values):
     return Storage(LongStorage, a.tobytes(), a.size, 8)
 
 
+class StorageView:
+    """A pre-1.0 storage view: persistent id ('storage', type, root_key, 'cpu', root_numel, (view_key, offset, size))."""
+
+    def __init__(self, root, view_key, offset, size):
+        self.root, self.view_key, self.offset, self.size = root, view_key, offset, size
+
+
 class Tensor:
     """Pickles as torch.Tensor does: _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks)."""
 
@@ -113,6 +128,16 @@ class Tensor:
                 (self.storage, self.offset, self.size, self.stride, False, collections.OrderedDict()))
 
 
+class Parameter:
+    """An nn.Parameter (what `dict(model.named_parameters())` saves): _rebuild_parameter(tensor, requires_grad, hooks)."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def __reduce__(self):
+        return (_rebuild_parameter, (self.tensor, True, collections.OrderedDict()))
+
+
 def contiguous_strides(size):
     strides, acc = [], 1
     for s in reversed(size):
@@ -122,7 +147,7 @@ def contiguous_strides(size):
 
 
 def state_dict():
-    """The same tensors for every format: dense, shared-storage offsets, transposed and stepped views,
+    """The same tensors for every format: dense (wrapped as a Parameter), shared-storage offsets, transposed and stepped views,
     float16, bfloat16, float64, and an int64 num_batches_tracked that loaders skip."""
     conv = storage_f32([(i * 0.5) - 13.0 for i in range(4 * 3 * 3 * 3)])
     shared = storage_f32([100.0 + i for i in range(10)])             # two tensors at offsets 2 and 7
@@ -133,7 +158,7 @@ def state_dict():
     double = storage_f64([1.0 / 3.0, -2.5])
     count = storage_i64([12345])
     sd = collections.OrderedDict()
-    sd["conv.weight"] = Tensor(conv, 0, (4, 3, 3, 3), contiguous_strides((4, 3, 3, 3)))
+    sd["conv.weight"] = Parameter(Tensor(conv, 0, (4, 3, 3, 3), contiguous_strides((4, 3, 3, 3))))
     sd["conv.bias"] = Tensor(shared, 2, (4,), (1,))
     sd["fc.weight"] = Tensor(matrix, 0, (3, 5), (1, 3))                 # the transpose of [5,3]
     sd["fc.bias"] = Tensor(shared, 7, (3,), (1,))
@@ -150,9 +175,21 @@ def state_dict():
 def storages_in(sd):
     seen = []
     for t in sd.values():
-        if isinstance(t, Tensor) and all(t.storage is not s for s in seen):
-            seen.append(t.storage)
+        t = t.tensor if isinstance(t, Parameter) else t
+        if isinstance(t, Tensor):
+            s = t.storage.root if isinstance(t.storage, StorageView) else t.storage
+            if all(s is not x for x in seen):
+                seen.append(s)
     return seen
+
+
+def view_state_dict():
+    """Legacy files from torch < 1.0 could point a tensor at a window of a storage."""
+    shared = storage_f32([100.0 + i for i in range(10)])
+    sd = collections.OrderedDict()
+    sd["conv.bias"] = Tensor(shared, 2, (4,), (1,))
+    sd["view.weight"] = Tensor(StorageView(shared, "94000000009999", 3, 5), 1, (2,), (2,))  # [104, 106]
+    return sd
 
 
 # --- Legacy format -------------------------------------------------------------------------------
@@ -173,6 +210,9 @@ def legacy_bytes(sd, pickler_class=pickle.Pickler):
         if isinstance(obj, Storage):
             used[obj.key] = obj
             return ("storage", obj.cls, obj.key, "cpu", obj.numel, None)
+        if isinstance(obj, StorageView):
+            used[obj.root.key] = obj.root
+            return ("storage", obj.root.cls, obj.root.key, "cpu", obj.root.numel, (obj.view_key, obj.offset, obj.size))
         return None
 
     p = pickler_class(f, protocol=2)
@@ -294,6 +334,7 @@ def main():
     write("tiny-legacy.pt", legacy_bytes(state_dict()))
     write("tiny-zip.pt", zip_bytes(state_dict(), "tiny-zip"))
     write("tiny-zip-p4.pt", zip_bytes(state_dict(), "archive", protocol=4))
+    write("tiny-legacy-view.pt", legacy_bytes(view_state_dict()))
     write("tiny-deflated.pt", zip_bytes(state_dict(), "archive", compress_data=True))
     write("evil-os-system.pt", legacy_bytes(evil_dict(os.system), pickler_class=OsSystemPickler))
     write("evil-eval.pt", zip_bytes(evil_dict(eval), "archive", protocol=4))
@@ -304,6 +345,8 @@ def main():
         assert expected_values(os.path.join(OUT, other)) == ref, other
     for evil in ("evil-os-system.pt", "evil-eval.pt"):
         assert refused(os.path.join(OUT, evil)), evil
+    views = expected_values(os.path.join(OUT, "tiny-legacy-view.pt"))
+    assert views["view.weight"]["data"] == [104.0, 106.0] and views["conv.bias"] == ref["conv.bias"], views
     with open(os.path.join(OUT, "tiny.expected.json"), "w") as fh:
         json.dump(ref, fh, indent=1, sort_keys=True)
         fh.write("\n")

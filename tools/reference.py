@@ -297,17 +297,27 @@ def decode_full(path):
     return np.frombuffer(raw[pos + 1:pos + 1 + w * h * 3], dtype=np.uint8).reshape(h, w, 3)
 
 
+def cubic(x, a=-0.5):
+    x = abs(x)
+    if x < 1:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    if x < 2:
+        return (((x - 5) * x + 8) * x - 4) * a
+    return 0.0
+
+
 def resize_matrix(src, dst):
-    """Antialiased triangle-filter resampling weights [dst, src] (support widens when shrinking)."""
+    """Antialiased bicubic resampling weights [dst, src]: the kernel widens by the shrink factor,
+    so every source pixel contributes (the usual convolution-based resize)."""
     scale = src / dst
-    support = max(scale, 1.0)
+    support = 2.0 * max(scale, 1.0)
+    inv = 1.0 / max(scale, 1.0)
     m = np.zeros((dst, src))
     for i in range(dst):
         center = (i + 0.5) * scale
         lo, hi = int(np.floor(center - support)), int(np.ceil(center + support))
         for j in range(max(lo, 0), min(hi, src)):
-            wgt = max(0.0, 1.0 - abs((j + 0.5 - center) / support))
-            m[i, j] = wgt
+            m[i, j] = cubic((j + 0.5 - center) * inv)
         m[i] /= m[i].sum()
     return m
 
@@ -319,11 +329,12 @@ def resize(img, w, h):
 
 
 def efficientnet_input(img, size):
-    """TF EfficientNet eval crop: centre square of size/(size+32) of the short side, resized to size,
-    then (v - 127) / 128 (the Lite models' normalisation). Returns NCHW float64."""
+    """TF EfficientNet eval crop: centre square of size/(size+32) of the short side, resized to size
+    (bicubic, antialiased, rounded to 8 bits), then (v - 127) / 128 (the Lite models' normalisation).
+    Returns NCHW float64."""
     h, w = img.shape[:2]
-    crop = int(round(min(h, w) * size / (size + 32)))
-    top, left = (h - crop) // 2, (w - crop) // 2
+    crop = min(h, w) * size // (size + 32)
+    top, left = (h - crop + 1) // 2, (w - crop + 1) // 2
     region = img[top:top + crop, left:left + crop]
     x = region.astype(np.float64) if crop == size else np.clip(np.round(resize(region, size, size)), 0, 255)
     return ((x - 127.0) / 128.0).transpose(2, 0, 1)[None]

@@ -142,8 +142,7 @@ public final class Library: @unchecked Sendable {
                                  dateTimeOriginal: r.string(o + 7), cameraMake: r.string(o + 8), cameraModel: r.string(o + 9),
                                  exifFieldCount: r.int(o + 11) ?? 0)
         let tw = r.int(o + 12) ?? 0, th = r.int(o + 13) ?? 0
-        let thumbBytes = r.blob(o + 14)
-        let thumb = thumbBytes.map { RGBImage(width: tw, height: th, pixels: $0) } ?? RGBImage(width: 0, height: 0, pixels: [])
+        let thumb = cachedThumbnail(width: tw, height: th, pixels: r.blob(o + 14))
         return CatalogEntry(path: path, contentHash: r.string(o) ?? "", fileSize: size,
                             modified: Date(timeIntervalSince1970: Double(mtime) / 1e9),
                             metadata: meta, embedding: Blob.floats(r.blob(o + 1) ?? []),
@@ -151,12 +150,21 @@ public final class Library: @unchecked Sendable {
                             thumbnail: thumb)
     }
 
+    /// A damaged cache row (size and bytes disagree) must not crash the program: RGBImage traps on a
+    /// mismatch, so such a thumbnail degrades to an empty one and the image shows without a preview.
+    static func cachedThumbnail(width: Int, height: Int, pixels: [UInt8]?) -> RGBImage {
+        guard let pixels, width > 0, height > 0, pixels.count == width * height * 3 else {
+            return RGBImage(width: 0, height: 0, pixels: [])
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
     /// The cached thumbnail of one content hash (for interfaces that load them lazily).
     public func thumbnail(contentHash: String) throws -> RGBImage? {
         try locked {
             try db.query("SELECT thumb_width, thumb_height, thumbnail FROM analyses WHERE content_hash = ? AND model = ?",
                          contentHash, model) { r in
-                RGBImage(width: r.int(0) ?? 0, height: r.int(1) ?? 0, pixels: r.blob(2) ?? [])
+                Library.cachedThumbnail(width: r.int(0) ?? 0, height: r.int(1) ?? 0, pixels: r.blob(2))
             }.first
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Models
+import Grouping
 
 /// The real analyzer: Imaging decodes on the workers, Models.Embedder runs the batches.
 final class ModelAnalyzer: ImageAnalyzer {
@@ -14,7 +15,8 @@ final class ModelAnalyzer: ImageAnalyzer {
 
     init(model: String, threads: Int) throws {
         embedder = try Embedder(modelName: model, threads: threads)
-        stage = DecodeStage(preprocessing: embedder.preprocessing, signature: PixelSignatureBytes.compute)
+        stage = DecodeStage(preprocessing: embedder.preprocessing, decodeShortSide: embedder.decodeShortSide,
+                            signature: { PixelSignature(rgb: $0.pixels, width: $0.width, height: $0.height).bytes })
     }
 
     func prepare(data: [UInt8], path: String) throws -> PreparedImage { try stage.prepare(data: data, path: path) }
@@ -22,12 +24,6 @@ final class ModelAnalyzer: ImageAnalyzer {
     func embed(batch: [Float], count: Int) throws -> [(embedding: [Float], probabilities: [Float])] {
         embedder.run(batch: batch, count: count)
     }
-}
-
-/// The pixel fingerprint stored with each image for the duplicate check. Grouping.PixelSignature
-/// replaces this once the grouping branch lands; until then nothing is stored (empty bytes).
-enum PixelSignatureBytes {
-    static let compute: @Sendable (RGBImage) -> [UInt8] = { _ in [] }
 }
 
 extension Library {

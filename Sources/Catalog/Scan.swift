@@ -103,7 +103,8 @@ extension Library {
         stats.images = entries.count
         stats.failed = failures.count
         stats.seconds = Date().timeIntervalSince(start)
-        progress?(ScanProgress(phase: .finished, done: total, total: total, rate: 0, eta: 0, embedded: stats.embedded))
+        let finalRate = stats.pipelineSeconds > 0 ? Double(work.count) / stats.pipelineSeconds : 0
+        progress?(ScanProgress(phase: .finished, done: total, total: total, rate: finalRate, eta: 0, embedded: stats.embedded))
         return ScanReport(entries: entries, failures: failures, stats: stats, cancelled: wasCancelled)
     }
 

@@ -46,16 +46,23 @@ public func decodeImage(data: [UInt8], name: String, minimumShortSide: Int? = ni
             case .jpeg: rc = corral_jpeg_decode(base, n, Int32(scale), limit, out, count, &outW, &outH, &status)
             case .png: rc = corral_png_decode(base, n, limit, out, count, &status)
             case .webp: rc = corral_webp_decode(base, n, limit, out, count, &status)
-            case .heic: rc = Int32(CORRAL_UNSUPPORTED)
+            case .heic: rc = corral_heic_decode(base, n, limit, out, count, &outW, &outH, &status)
             }
         }
         initialized = rc == CORRAL_OK ? count : 0
     }
     if rc != CORRAL_OK { throw codecError(name, header.metadata.format, status) }
     if header.metadata.format == .jpeg && (Int(outW) != width || Int(outH) != height) {
-        throw ImageError(path: name, kind: .corrupt, reason: "JPEG decoded to an unexpected size")
+        throw ImageError(path: name, kind: .corrupt, reason: "JPEG decoded to an unexpected size \(outW)x\(outH)")
     }
-    let stored = RGBImage(width: width, height: height, pixels: pixels)
+    var pixelsOut = pixels
+    if header.metadata.format == .heic && (Int(outW) != width || Int(outH) != height) {
+        // libheif's handle size and decoded size can differ (e.g. cropping by a clap box); the C
+        // side has already checked that the decoded image fits the buffer.
+        width = Int(outW); height = Int(outH)
+        pixelsOut = Array(pixels.prefix(width * height * 3))
+    }
+    let stored = RGBImage(width: width, height: height, pixels: pixelsOut)
     return (applyOrientation(stored, header.metadata.orientation), header.metadata)
 }
 
@@ -93,10 +100,10 @@ struct Header {
 func inspect(_ data: [UInt8], name: String) throws -> Header {
     if data.isEmpty { throw ImageError(path: name, kind: .truncated, reason: "empty file") }
     guard let format = detectFormat(data) else {
-        throw ImageError(path: name, kind: .unsupported, reason: "not a JPEG, PNG or WebP image")
+        throw ImageError(path: name, kind: .unsupported, reason: "not a JPEG, PNG, WebP or HEIC image")
     }
-    if format == .heic {
-        throw ImageError(path: name, kind: .unsupported, reason: "HEIC images are not supported by this build")
+    if format == .heic && corral_heic_available() == 0 {
+        throw ImageError(path: name, kind: .unsupported, reason: "HEIC images need libheif (libheif1), which is not installed")
     }
     var info = corral_image_info()
     var status = corral_status()
@@ -113,7 +120,15 @@ func inspect(_ data: [UInt8], name: String) throws -> Header {
                 exifBytes = data[offset..<(offset + length)]
             }
             return r
-        case .heic: return Int32(CORRAL_UNSUPPORTED)
+        case .heic:
+            let r = corral_heic_info(src.baseAddress, src.count, &info, &status)
+            var block: UnsafeMutablePointer<UInt8>?
+            var length = 0
+            if r == CORRAL_OK, corral_heic_exif(src.baseAddress, src.count, &block, &length) != 0, let block {
+                exifBytes = heifExifPayload(Array(UnsafeBufferPointer(start: block, count: length)))
+            }
+            corral_free(block)
+            return r
         }
     }
     if rc != CORRAL_OK { throw codecError(name, format, status) }
@@ -126,13 +141,24 @@ func inspect(_ data: [UInt8], name: String) throws -> Header {
     case .png: exifBytes = Exif.fromPNG(data)
     default: break
     }
-    let exif = exifBytes.flatMap { Exif.parse($0) } ?? ExifInfo()
+    var exif = exifBytes.flatMap { Exif.parse($0) } ?? ExifInfo()
+    // libheif already applies the container's rotation/mirroring (irot/imir), which phones keep in
+    // step with the EXIF tag: applying the tag as well would turn the picture twice.
+    if format == .heic { exif.orientation = 1 }
     let swap = exif.orientation >= 5
     let metadata = ImageMetadata(format: format, width: Int(swap ? info.height : info.width),
                                  height: Int(swap ? info.width : info.height), orientation: exif.orientation,
                                  dateTimeOriginal: exif.dateTimeOriginal, cameraMake: exif.make,
                                  cameraModel: exif.model, exifFieldCount: exif.fieldCount)
     return Header(metadata: metadata, info: info)
+}
+
+/// A HEIF Exif block starts with a 4-byte big-endian offset to the TIFF header.
+private func heifExifPayload(_ block: [UInt8]) -> ArraySlice<UInt8>? {
+    guard block.count >= 4 else { return nil }
+    let offset = Int(block[0]) << 24 | Int(block[1]) << 16 | Int(block[2]) << 8 | Int(block[3])
+    if offset >= 0, 4 + offset < block.count { return block[(4 + offset)...] }
+    return block[4...]
 }
 
 private func codecError(_ name: String, _ format: ImageFormat, _ status: corral_status) -> ImageError {

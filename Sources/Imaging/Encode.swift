@@ -75,6 +75,19 @@ public enum ImageEncoders {
         }
     }
 
+    /// HEVC-coded HEIC (needs libheif with an HEVC encoder at run time); `exif` is TIFF data.
+    public static func heic(_ image: RGBImage, quality: Int = 90, exif: [UInt8] = []) throws -> [UInt8] {
+        try collect { out, size, status in
+            exif.withUnsafeBufferPointer { e in
+                corral_heic_encode(image.pixels, Int32(image.width), Int32(image.height), Int32(quality),
+                                   e.baseAddress, e.count, out, size, status)
+            }
+        }
+    }
+
+    /// Whether HEIC decoding is available (libheif found at run time).
+    public static var heicAvailable: Bool { corral_heic_available() != 0 }
+
     private static func collect(_ body: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>,
                                          UnsafeMutablePointer<corral_status>) -> Int32) throws -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>?

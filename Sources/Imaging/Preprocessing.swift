@@ -25,6 +25,12 @@ public enum Preprocessing: Sendable, Equatable {
         }
     }
 
+    /// The short side to decode at for embedding: twice `minimumShortSide`. At exactly the minimum
+    /// libjpeg may shrink by 1/8 (an 8x8 box filter) and the Lite0 embedding of a 3840x2160 photo
+    /// drifts to cosine 0.973 from a full-size decode; a 2x margin for the antialiased resize keeps
+    /// it at 0.996 (docs/models.md). Every path that embeds (scan, embed, bench) uses this one value.
+    public var decodeShortSide: Int { 2 * minimumShortSide }
+
     public func apply(_ image: RGBImage) -> [Float] {
         let n = inputSize * inputSize * 3
         return [Float](unsafeUninitializedCapacity: n) { buffer, count in

@@ -75,7 +75,8 @@ struct ResampleAxis {
 
 /// Resamples the `region` of `image` (treated as a whole image: taps never leave it) to
 /// outWidth x outHeight and hands each output row in `window` to `emit` as window.width x 3 floats
-/// (unrounded, unclamped; 0-255 scale).
+/// (0-255 scale, not yet rounded or clamped). As in Pillow, the horizontal pass runs first and its
+/// result is rounded to 8 bits before the vertical pass.
 func resample(_ image: RGBImage, region: (x: Int, y: Int, width: Int, height: Int),
               outWidth: Int, outHeight: Int, window: (x: Int, y: Int, width: Int, height: Int),
               filter: ResampleFilter, emit: (_ row: Int, _ values: UnsafePointer<Float>) -> Void) {
@@ -113,9 +114,10 @@ func resample(_ image: RGBImage, region: (x: Int, y: Int, width: Int, height: In
                                 acc += v * wk[t]
                                 s += 3
                             }
-                            out[3 * ox] = acc[0]
-                            out[3 * ox + 1] = acc[1]
-                            out[3 * ox + 2] = acc[2]
+                            // Pillow keeps the intermediate image in 8 bits: round and clip here too.
+                            out[3 * ox] = clampRound255(acc[0])
+                            out[3 * ox + 1] = clampRound255(acc[1])
+                            out[3 * ox + 2] = clampRound255(acc[2])
                         }
                     }
                 }

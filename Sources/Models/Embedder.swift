@@ -68,6 +68,9 @@ public final class Embedder: @unchecked Sendable {
 
     public var inputSize: Int { network.inputSize }
 
+    /// Short side to ask `decodeImage(minimumShortSide:)` for (see `Preprocessing.decodeShortSide`).
+    public var decodeShortSide: Int { preprocessing.decodeShortSide }
+
     /// `batch` holds `count` images, NHWC, inputSize x inputSize x 3 each, already normalised by
     /// `preprocessing`. Returns per image the L2-normalised embedding and the softmax over classes.
     public func run(batch: [Float], count: Int) -> [(embedding: [Float], probabilities: [Float])] {

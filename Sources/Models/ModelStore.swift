@@ -108,6 +108,11 @@ public struct ModelStore: Sendable {
         let architecture = try ModelArchitecture.detect(tensors, path: source)
         let modelName = name ?? architecture.rawValue
         try ModelStore.validate(name: modelName)
+        // An architecture's own name must hold that architecture, or `--model resnet50` would lie.
+        if let claimed = ModelArchitecture(rawValue: modelName), claimed != architecture {
+            throw WeightsError(path: source, kind: .invalidName,
+                               reason: "holds \(architecture.rawValue) weights; the name \(modelName) is reserved for \(modelName) (choose another --name)")
+        }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {

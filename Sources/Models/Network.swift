@@ -41,7 +41,6 @@ final class Network {
         // Shapes and packed kernels, in order.
         var shapes = [ValueShape(height: size, width: size, channels: 3)]
         var steps: [Step] = []
-        var lastUse = [Int](repeating: -1, count: definition.operations.count + 1)
         for (i, op) in definition.operations.enumerated() {
             let output = i + 1
             switch op {
@@ -61,39 +60,21 @@ final class Network {
                 let out = ValueShape(height: oh, width: ow, channels: c.outChannels)
                 if let r = residual {
                     precondition(shapes[r] == out, "\(c.weight): residual shape \(shapes[r]) != \(out)")
-                    lastUse[r] = i
                 }
-                lastUse[input] = i
                 shapes.append(out)
                 steps.append(.conv(conv, input: input, residual: residual, output: output))
             case .maxPool(let k, let stride, let pad, let input):
                 let s = shapes[input]
                 let (oh, ow) = poolOutputSize(height: s.height, width: s.width, kernel: k, stride: stride, padding: pad)
-                lastUse[input] = i
                 shapes.append(ValueShape(height: oh, width: ow, channels: s.channels))
                 steps.append(.maxPool(kernel: k, stride: stride, padding: pad, input: input, output: output))
             }
         }
-        lastUse[definition.features] = definition.operations.count   // read by the pooling head
-
-        // Greedy arena assignment: the output of step i takes the first arena whose value is no
-        // longer read at or after step i (so an output never overwrites one of its own inputs).
-        var arenaOf = [Int](repeating: -1, count: shapes.count)
-        var holder: [Int] = []   // value currently in each arena
-        for i in 0..<steps.count {
-            let output = i + 1
-            if let free = holder.indices.first(where: { lastUse[holder[$0]] < i }) {
-                holder[free] = output
-                arenaOf[output] = free
-            } else {
-                holder.append(output)
-                arenaOf[output] = holder.count - 1
-            }
-        }
+        let plan = BufferPlan(definition: definition, valueCount: shapes.count)
         self.steps = steps
         self.shapes = shapes
-        self.arenaOf = arenaOf
-        self.arenaCount = holder.count
+        self.arenaOf = plan.arenaOf
+        self.arenaCount = plan.arenaCount
         self.arenaStride = shapes.dropFirst().map(\.count).max() ?? 0
         classifierWeight = weights[definition.classifierWeight]!.data
         classifierBias = weights[definition.classifierBias]!.data
@@ -170,5 +151,42 @@ final class Network {
                                weights: w.baseAddress!, bias: b.baseAddress!, output: logits, pool: pool)
             }
         }
+    }
+}
+
+/// Which arena holds each value. Greedy: the output of step i takes the first arena whose value is
+/// no longer read at or after step i (so an output never overwrites one of its own inputs). The
+/// plan depends only on the graph, not on sizes: every arena is as large as the largest value.
+struct BufferPlan {
+    /// Arena per value; -1 for the input (value 0), which stays in the caller's memory.
+    let arenaOf: [Int]
+    let arenaCount: Int
+
+    init(definition: NetworkDefinition, valueCount: Int) {
+        var lastUse = [Int](repeating: -1, count: valueCount)
+        for (i, op) in definition.operations.enumerated() {
+            switch op {
+            case .conv(_, let input, let residual):
+                lastUse[input] = i
+                if let r = residual { lastUse[r] = i }
+            case .maxPool(_, _, _, let input):
+                lastUse[input] = i
+            }
+        }
+        lastUse[definition.features] = definition.operations.count   // read by the pooling head
+        var arenaOf = [Int](repeating: -1, count: valueCount)
+        var holder: [Int] = []   // value currently in each arena
+        for i in 0..<definition.operations.count {
+            let output = i + 1
+            if let free = holder.indices.first(where: { lastUse[holder[$0]] < i }) {
+                holder[free] = output
+                arenaOf[output] = free
+            } else {
+                holder.append(output)
+                arenaOf[output] = holder.count - 1
+            }
+        }
+        self.arenaOf = arenaOf
+        arenaCount = holder.count
     }
 }

@@ -5,13 +5,18 @@
 ///
 /// Groups: a panel of 16 output channels reads the input channels of the groups its outputs belong
 /// to, with zeros packed where an input belongs to another group. With 16 or more channels per group
-/// that costs nothing; with 8 it doubles the multiply-adds, with 4 (ResNeXt's first stage) it
-/// quadruples them; still faster than a per-group loop that cannot fill a vector.
+/// that costs nothing. With 8 or 4 (ResNeXt's first stages) the zeros would double or quadruple the
+/// multiply-adds, so those shapes get micro-kernels that pack only in-group weights and broadcast
+/// each group's own input into its lanes (MicroKernelGrouped.swift). Other small-group shapes keep
+/// the zero-padded panels: correct, just slower.
 struct GemmConvPlan {
     static let panelWidth = 16
     static let tileRows = 6
 
     let shape: ConvShape
+    /// Which micro-kernel: the dense one, or one of the in-group variants for 8 or 4 channels per group.
+    enum Mode { case dense, groups8, groups4 }
+    let mode: Mode
     let panels: Int
     let taps: Int
     /// Per panel: first input channel read, count read per tap, offset of its packed weights.
@@ -35,32 +40,54 @@ struct GemmConvPlan {
         panels = (s.outChannels + nr - 1) / nr
         taps = s.kernelH * s.kernelW
         var cin0 = [Int](), ks = [Int](), offs = [Int](), total = 0
-        for p in 0..<panels {
-            let first = p * nr, last = min(first + nr, s.outChannels) - 1
-            let glo = first / cog, ghi = last / cog
-            cin0.append(glo * cig)
-            ks.append((ghi - glo + 1) * cig)
-            offs.append(total)
-            total += taps * ks[p] * nr
-        }
-        panelCin = cin0; panelK = ks; panelOffset = offs
-        packed = .allocate(capacity: max(total, 1))
-        packed.initialize(repeating: 0, count: max(total, 1))
-        for p in 0..<panels {
-            let dst = packed + offs[p]
-            for t in 0..<taps {
-                let ky = t / s.kernelW, kx = t % s.kernelW
-                for kk in 0..<ks[p] {
-                    let ci = cin0[p] + kk
-                    for j in 0..<nr {
-                        let o = p * nr + j
-                        guard o < s.outChannels, ci / cig == o / cog else { continue }
-                        let cl = ci - (o / cog) * cig
-                        dst[(t * ks[p] + kk) * nr + j] = oihw[((o * cig + cl) * s.kernelH + ky) * s.kernelW + kx]
+        if s.groups > 1 && cig == cog && (cig == 8 || cig == 4) && s.outChannels % nr == 0 {
+            // Whole groups per panel, only in-group products packed: [tap][k < cig][16].
+            mode = cig == 8 ? .groups8 : .groups4
+            for p in 0..<panels {
+                cin0.append(p * nr); ks.append(cig); offs.append(total)
+                total += taps * cig * nr
+            }
+            packed = .allocate(capacity: total)
+            for p in 0..<panels {
+                for t in 0..<taps {
+                    let ky = t / s.kernelW, kx = t % s.kernelW
+                    for kk in 0..<cig {
+                        for j in 0..<nr {
+                            let o = p * nr + j
+                            packed[offs[p] + (t * cig + kk) * nr + j] = oihw[((o * cig + kk) * s.kernelH + ky) * s.kernelW + kx]
+                        }
+                    }
+                }
+            }
+        } else {
+            mode = .dense
+            for p in 0..<panels {
+                let first = p * nr, last = min(first + nr, s.outChannels) - 1
+                let glo = first / cog, ghi = last / cog
+                cin0.append(glo * cig)
+                ks.append((ghi - glo + 1) * cig)
+                offs.append(total)
+                total += taps * ks[p] * nr
+            }
+            packed = .allocate(capacity: max(total, 1))
+            packed.initialize(repeating: 0, count: max(total, 1))
+            for p in 0..<panels {
+                let dst = packed + offs[p]
+                for t in 0..<taps {
+                    let ky = t / s.kernelW, kx = t % s.kernelW
+                    for kk in 0..<ks[p] {
+                        let ci = cin0[p] + kk
+                        for j in 0..<nr {
+                            let o = p * nr + j
+                            guard o < s.outChannels, ci / cig == o / cog else { continue }
+                            let cl = ci - (o / cog) * cig
+                            dst[(t * ks[p] + kk) * nr + j] = oihw[((o * cig + cl) * s.kernelH + ky) * s.kernelW + kx]
+                        }
                     }
                 }
             }
         }
+        panelCin = cin0; panelK = ks; panelOffset = offs
         bias = .allocate(capacity: panels * nr)
         bias.initialize(repeating: 0, count: panels * nr)
         bias.update(from: b, count: s.outChannels)
@@ -116,10 +143,21 @@ struct GemmConvPlan {
                         let out = output + m0 * cout
                         let res = residual.map { $0 + m0 * cout }
                         for p in pb..<pe {
-                            microKernel6x16(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
-                                            b: packed + panelOffset[p], bias: bias + p * nr,
-                                            out: out + p * nr, ldo: cout, residual: res.map { $0 + p * nr },
-                                            mValid: mValid, nValid: min(nr, cout - p * nr), act: s.activation)
+                            let r = res.map { $0 + p * nr }, nValid = min(nr, cout - p * nr)
+                            switch mode {
+                            case .dense:
+                                microKernel6x16(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
+                                                b: packed + panelOffset[p], bias: bias + p * nr, out: out + p * nr, ldo: cout,
+                                                residual: r, mValid: mValid, nValid: nValid, act: s.activation)
+                            case .groups8:
+                                microKernel6x16Groups8(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
+                                                       b: packed + panelOffset[p], bias: bias + p * nr, out: out + p * nr, ldo: cout,
+                                                       residual: r, mValid: mValid, nValid: nValid, act: s.activation)
+                            case .groups4:
+                                microKernel6x16Groups4(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
+                                                       b: packed + panelOffset[p], bias: bias + p * nr, out: out + p * nr, ldo: cout,
+                                                       residual: r, mValid: mValid, nValid: nValid, act: s.activation)
+                            }
                         }
                     }
                     pb = pe

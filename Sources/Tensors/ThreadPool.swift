@@ -1,8 +1,12 @@
 import Dispatch
+import Foundation
 
-/// Runs loops across a bounded number of workers. Kernels split work coarsely (one image, one row band
-/// or one column panel per index), so plain Dispatch with a fixed worker count is all that is needed;
-/// `threads` bounds the parallelism so a caller can leave cores to the rest of the program.
+/// Runs loops across a bounded number of workers. Kernels split work coarsely (row bands, tiles of
+/// pixels), so plain Dispatch with a fixed worker count is all that is needed; `threads` bounds the
+/// parallelism so a caller can leave cores to the rest of the program.
+///
+/// Work is handed out in chunks on demand rather than split evenly up front: on a shared machine one
+/// core is often slower for a while, and a static split would make every layer wait for it.
 public final class ThreadPool: @unchecked Sendable {
     public let threads: Int
 
@@ -10,32 +14,33 @@ public final class ThreadPool: @unchecked Sendable {
         self.threads = max(1, threads)
     }
 
-    /// Calls `body(i)` for every i in 0..<count, on at most `threads` threads at once. Indices are
-    /// handed out in contiguous blocks (one per worker) so neighbouring indices share caches.
+    /// Calls `body(i)` for every i in 0..<count, on at most `threads` threads at once.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-        if count <= 0 { return }
-        let workers = min(threads, count)
-        if workers == 1 {
-            for i in 0..<count { body(i) }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let start = w * count / workers, end = (w + 1) * count / workers
-                for i in start..<end { body(i) }
-            }
+        parallelRanges(count) { _, range in
+            for i in range { body(i) }
         }
     }
 
-    /// Calls `body(worker, range)` once per worker with a contiguous slice of 0..<count; kernels that
-    /// keep per-worker scratch use the worker index to pick theirs.
+    /// Calls `body(worker, range)` with contiguous slices that together cover 0..<count exactly once;
+    /// `worker` (< threads) identifies the calling worker, for kernels that keep per-worker scratch.
+    /// Each worker takes the next slice when done with its last (about four slices per worker).
     public func parallelRanges(_ count: Int, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
         if count <= 0 { return }
         let workers = min(threads, count)
         if workers == 1 { body(0, 0..<count); return }
+        let chunks = min(count, workers * 4)
+        let lock = NSLock()
+        var next = 0
         withoutActuallyEscaping(body) { body in
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                body(w, (w * count / workers)..<((w + 1) * count / workers))
+                while true {
+                    lock.lock()
+                    let c = next
+                    next += 1
+                    lock.unlock()
+                    if c >= chunks { break }
+                    body(w, (c * count / chunks)..<((c + 1) * count / chunks))
+                }
             }
         }
     }

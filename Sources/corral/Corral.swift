@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The command tree. Each module's commands are listed in its own Registry file, so that adding a
 /// command never touches another team's file, and `--help` lists exactly the commands that exist.
@@ -11,6 +12,21 @@ struct Corral: ParsableCommand {
         subcommands: Registry.commands,
         defaultSubcommand: Registry.defaultCommand
     )
+
+    /// ArgumentParser exits 64 on a usage error; Corral's contract (../shared/CLI.md) is 1, so that
+    /// scripts can tell "you called me wrong" (1) from "some inputs failed" (2).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 enum CorralVersion {

@@ -188,12 +188,14 @@ final class EndToEndTests: XCTestCase {
         let out = Pipe(), err = Pipe()
         proc.standardOutput = out; proc.standardError = err
         try proc.run()
-        var errData = Data()
+        // Drain stderr on another thread so a chatty child never blocks on a full pipe.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
         let g = DispatchGroup(); g.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         g.wait(); proc.waitUntilExit()
-        let stderr = String(decoding: errData, as: UTF8.self)
+        let stderr = String(decoding: errBox.data, as: UTF8.self)
 
         XCTAssertEqual(proc.terminationStatus, 2, stderr)
         let s = try XCTUnwrap(try? JSONDecoder().decode(Summary.self, from: outData), String(decoding: outData, as: UTF8.self))
@@ -208,5 +210,34 @@ final class EndToEndTests: XCTestCase {
         // Every stderr line is one of ours: no library output.
         XCTAssertEqual(lines.filter { !$0.hasPrefix("corral: ") }, [], stderr)
         XCTAssertEqual(lines.count, asNobody ? bad.count : bad.count - 1, stderr)
+    }
+
+    /// `corral export` embeds what is new, clusters, and writes groups atomically; identical
+    /// copies form a duplicate group; a second export computes nothing.
+    func testExportWritesGroupListsFromTheCache() throws {
+        let photos = root.appendingPathComponent("photos")
+        let paths = try Self.writePhotos(photos, count: 5, seed: 6)
+        let copy = photos.appendingPathComponent("copy.jpg").path
+        try FileManager.default.copyItem(atPath: paths[0], toPath: copy)
+        let cache = root.appendingPathComponent("cache")
+        let txt = root.appendingPathComponent("groups.txt").path
+        let r = try CorralBinary.run(["export", photos.path, "--cache", cache.path, "--format", "txt", "--out", txt, "--k", "2", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let groups = try String(contentsOfFile: txt, encoding: .utf8).components(separatedBy: "\n\n")
+            .map { $0.split(separator: "\n").map(String.init) }
+        // Two clusters first, then the duplicate groups. The synthetic gradients may also be called
+        // "similar" to each other by the embedding, so only the identical pair's group is pinned down.
+        XCTAssertGreaterThanOrEqual(groups.count, 3, "two clusters and at least one duplicate group")
+        XCTAssertEqual(Set(groups[0] + groups[1]), Set(paths + [copy]))
+        let withCopy = groups.dropFirst(2).filter { $0.contains(copy) }
+        XCTAssertEqual(withCopy.count, 1, "the copy is in exactly one duplicate group: \(groups)")
+        XCTAssertTrue(withCopy.first?.contains(paths[0]) ?? false, "with its original: \(groups)")
+        let (again, s) = try scan([photos.path], cache: cache)
+        XCTAssertEqual(again.status, 0)
+        XCTAssertEqual(s?.embedded, 0)
+        XCTAssertEqual(s?.unchanged, 6)
+        let bad = try CorralBinary.run(["export", photos.path, "--cache", cache.path, "--format", "links", "--out", photos.path, "--quiet"])
+        XCTAssertEqual(bad.status, 1, "an existing non-empty folder is not replaced")
+        XCTAssertTrue(bad.stderr.contains("not overwriting"), bad.stderr)
     }
 }

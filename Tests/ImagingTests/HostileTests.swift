@@ -87,9 +87,30 @@ final class HostileTests: XCTestCase {
         assertKind(d, .corrupt)
     }
 
-    func testHEICIsUnsupported() {
+    func testBrokenHEIC() throws {
+        // Only an ftyp box: unsupported without libheif, a truncated/corrupt file with it.
         let heic: [UInt8] = [0, 0, 0, 24] + Array("ftypheic".utf8) + [0, 0, 0, 0] + Array("mif1heic".utf8)
-        assertKind(heic, .unsupported)
+        if !ImageEncoders.heicAvailable { assertKind(heic, .unsupported); return }
+        let (error, err) = expectImageError(heic)
+        XCTAssertEqual(err, "")
+        XCTAssertNotNil(error)
+        XCTAssertTrue([.truncated, .corrupt].contains(error?.kind), "\(String(describing: error))")
+        // A real HEIC cut in half.
+        let full = try ImageEncoders.heic(Fixture.smooth(width: 64, height: 48))
+        let (cut, err2) = expectImageError(Array(full.prefix(full.count / 2)))
+        XCTAssertEqual(err2, "")
+        XCTAssertNotNil(cut)
+        // Random damage: libheif/libde265 must stay silent too.
+        var rng = SeededRNG(seed: 5)
+        let (_, err3) = capturingStderr {
+            for round in 0..<150 {
+                var d = full
+                for _ in 0..<(1 + Int(rng.next() % 6)) { d[Int(rng.next() % UInt64(d.count))] = UInt8(rng.next() % 256) }
+                if round % 4 == 0 { d = Array(d.prefix(Int(rng.next() % UInt64(d.count)))) }
+                do { _ = try decodeImage(data: d, name: "fuzz.heic") } catch { XCTAssertTrue(error is ImageError) }
+            }
+        }
+        XCTAssertEqual(err3, "")
     }
 
     func testUnreadablePaths() throws {

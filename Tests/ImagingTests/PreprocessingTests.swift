@@ -3,8 +3,9 @@ import TestSupport
 @testable import Imaging
 
 /// The preprocessing against a naive reference written from Pillow's description (separable
-/// filter, support widened by the scale when downscaling, taps clipped to the image, weights
-/// normalised, 8-bit rounding of the result) in Double, straight loops, no shared code.
+/// filter, horizontal pass first, support widened by the scale when downscaling, taps clipped to
+/// the image, weights normalised, 8-bit rounding after each pass) in Double, straight loops, no
+/// shared code.
 final class PreprocessingTests: XCTestCase {
     static func cubic(_ t: Double) -> Double {
         let x = abs(t), a = -0.5
@@ -38,6 +39,7 @@ final class PreprocessingTests: XCTestCase {
                 }
             }
         }
+        mid = mid.map { min(max($0, 0), 255).rounded() }  // Pillow's intermediate image is 8-bit
         var out = [Double](repeating: 0, count: oh * ow * 3)
         for y in 0..<oh {
             for (j, wt) in weights(inSize: h, outSize: oh, i: y) {

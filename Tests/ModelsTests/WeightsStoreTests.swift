@@ -135,6 +135,11 @@ final class WeightsStoreTests: XCTestCase {
         XCTAssertEqual(tensors, try loadTorchCheckpoint(path: pth))
         XCTAssertEqual(try store.path(for: "efficientnet-lite0"), installed.path)
 
+        // Another architecture's name is refused.
+        XCTAssertThrowsError(try store.importModel(from: pth, name: "resnext50_32x4d")) { error in
+            XCTAssertEqual((error as? WeightsError)?.kind, .invalidName)
+            XCTAssertTrue("\(error)".contains("holds efficientnet-lite0 weights; the name resnext50_32x4d is reserved"), "\(error)")
+        }
         // Importing the safetensors file under another name, then re-importing over it.
         let copy = try store.importModel(from: installed.path.path, name: "lite0-copy")
         XCTAssertEqual(copy.architecture, "efficientnet-lite0")

@@ -126,6 +126,13 @@ final class ConvTests: XCTestCase {
             }
         }
         check(ConvShape(inChannels: 64, outChannels: 64, kernel: 3, stride: 1, padding: 1, groups: 32), height: 13, width: 11, residual: true)
+        // The in-group kernels: 8 and 4 channels per group (ResNeXt stages 2 and 1), strides, residual, batch.
+        for (c, groups) in [(64, 8), (256, 32), (16, 4), (128, 32), (48, 6), (48, 12)] {
+            for stride in [1, 2] {
+                check(ConvShape(inChannels: c, outChannels: c, kernel: 3, stride: stride, padding: 1, groups: groups,
+                                activation: .relu), batch: 2, height: 11, width: 9, residual: stride == 1)
+            }
+        }
         check(ConvShape(inChannels: 32, outChannels: 32, kernel: 1, groups: 4), residual: true)
     }
 

@@ -78,6 +78,14 @@ final class ScreenSnapshotTests: XCTestCase {
         }
     }
 
+    /// The key table as Markdown (docs/ui.md includes it), so the docs cannot drift from the table.
+    func testKeyTableMarkdown() {
+        let lines = HelpScreen.markdownTable().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var buf = ScreenBuffer(cols: 200, rows: lines.count)
+        for (i, l) in lines.enumerated() { buf.put(l, x: 0, y: i) }
+        assertSnapshot(buf, named: "keys-table")
+    }
+
     func testTinyTerminalSaysSo() {
         let s = AppState.loaded(cols: 20, rows: 5)
         XCTAssertTrue(render(s).text().contains("need 30x8"))

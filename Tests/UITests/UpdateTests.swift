@@ -10,6 +10,18 @@ final class UpdateTests: XCTestCase {
         XCTAssertFalse(s.showsScanScreen)
     }
 
+    func testProgressOfTheFirstScanIsShown() {
+        var s = AppState.fixture()
+        let fx = s.startScan()
+        XCTAssertEqual(fx, [.scan])
+        s = update(s, .scanProgress(ScanProgressInfo(done: 3, total: 10, rate: 2, eta: 3.5, phase: "embedding new images"))).0
+        XCTAssertTrue(render(s).text().contains("3 / 10"))
+        XCTAssertTrue(render(s).text().contains("about 0:04 left"))
+        // A late event after the scan finished changes nothing.
+        s = update(s, .scanFinished(ScanOutcome(images: FakeLibrary().images))).0
+        XCTAssertEqual(update(s, .scanProgress(ScanProgressInfo(done: 1, total: 10, rate: 1, eta: nil, phase: "x"))).0.scan, .finished)
+    }
+
     func testGridNavigationClampsAndWraps() {
         var s = AppState.loaded()   // 4 clusters, 5 columns at 80x24
         XCTAssertEqual(GridLayout(size: s.size, captionLines: 2).columns, 5)
@@ -159,6 +171,10 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.visibleDuplicates[0].members.map(\.id), [1, 9])
         (s, fx) = update(s, .key(.char("u")))
         XCTAssertEqual(fx.first, .setNotDuplicates([1, 5], false))
+        // Identical bytes cannot be declared different.
+        (s, fx) = update(s.pressing(.down), .key(.char("n")))
+        XCTAssertEqual(fx, [])
+        XCTAssertTrue(s.status!.text.contains("same bytes"))
     }
 
     func testFilterNarrowsAndEscRestores() {

@@ -71,6 +71,19 @@ int corral_webp_exif(const uint8_t *data, size_t size, size_t *offset, size_t *l
 int corral_webp_encode(const uint8_t *pixels, int width, int height, int has_alpha, int lossless,
                        float quality, uint8_t **out, size_t *out_size, corral_status *st);
 
+// ---- HEIC/HEIF (libheif, loaded at run time with dlopen; optional) ----
+// 1 when libheif.so.1 could be loaded; otherwise every HEIC call reports CORRAL_UNSUPPORTED.
+int corral_heic_available(void);
+// Size of the primary image after the container's rotation/mirroring, which decoding applies.
+int corral_heic_info(const uint8_t *data, size_t size, corral_image_info *info, corral_status *st);
+int corral_heic_decode(const uint8_t *data, size_t size, uint64_t max_pixels, uint8_t *out, size_t capacity,
+                       int *out_width, int *out_height, corral_status *st);
+// The primary image's Exif metadata block (4-byte TIFF offset header included), malloc'd; 0 if none.
+int corral_heic_exif(const uint8_t *data, size_t size, uint8_t **out, size_t *length);
+// Fixtures only: HEVC-coded HEIC of an RGB image, with an optional Exif block.
+int corral_heic_encode(const uint8_t *rgb, int width, int height, int quality, const uint8_t *exif, size_t exif_size,
+                       uint8_t **out, size_t *out_size, corral_status *st);
+
 // Frees buffers returned by the encoders.
 void corral_free(void *p);
 

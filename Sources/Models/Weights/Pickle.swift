@@ -20,7 +20,7 @@ enum PickleGlobal: Equatable {
         case ("collections", "OrderedDict"): return .orderedDict
         case ("torch._utils", "_rebuild_tensor_v2"): return .rebuildTensorV2
         case ("torch._utils", "_rebuild_tensor"): return .rebuildTensor
-        case ("torch._utils", "_rebuild_parameter"): return .rebuildParameter
+        case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"): return .rebuildParameter
         default: break
         }
         guard module == "torch" else { return nil }
@@ -312,7 +312,8 @@ struct Unpickler {
             guard shape.count == strides.count else { throw corrupt("tensor size and stride differ in length", at) }
             return .tensor(TensorRef(storage: s, offset: offset, shape: shape, strides: strides))
         case .rebuildParameter:
-            guard a.count == 3, case .tensor = a[0] else { throw corrupt("parameter rebuild without a tensor", at) }
+            // (data, requires_grad, backward_hooks[, state])
+            guard a.count == 3 || a.count == 4, case .tensor = a[0] else { throw corrupt("parameter rebuild without a tensor", at) }
             return a[0]
         case .storageType, .dtype:
             throw PickleError(kind: .unsafe, reason: "pickle calls a storage type or dtype (offset \(at)); only tensor rebuilds are allowed")
@@ -329,7 +330,11 @@ struct Unpickler {
 
     private func allow(_ module: String, _ name: String) throws -> PickleGlobal {
         guard let g = PickleGlobal.resolve(module: module, name: name) else {
-            throw PickleError(kind: .unsafe, reason: "refused pickle global \(module).\(name): only tensor rebuild functions, storage types and collections.OrderedDict are allowed")
+            var reason = "refused pickle global \(module).\(name): only tensor rebuild functions, storage types and collections.OrderedDict are allowed"
+            if ["torchvision", "torch.nn", "timm", "__main__", "efficientnet"].contains(where: { module.hasPrefix($0) }) {
+                reason += " (the file pickles a whole model object; re-save just the weights with torch.save(model.state_dict(), path))"
+            }
+            throw PickleError(kind: .unsafe, reason: reason)
         }
         return g
     }

@@ -22,38 +22,45 @@ enum SHA256 {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         let n = bytes.count
         let fullBlocks = n / 64
-        var w = [UInt32](repeating: 0, count: 64)
-        func compress(_ block: UnsafeRawPointer) {
-            for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
-            for i in 16..<64 {
-                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-            }
-            var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-            for i in 0..<64 {
-                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
-                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                let maj = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ maj
-                hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-            }
-            h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
-            h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
-        }
-        if let base = bytes.baseAddress {
-            for i in 0..<fullBlocks { compress(base + i * 64) }
-        }
         // Final block(s): the remaining bytes, 0x80, zeros, the bit length big-endian.
         var tail = [UInt8](bytes[(fullBlocks * 64)..<n])
         tail.append(0x80)
         while tail.count % 64 != 56 { tail.append(0) }
         let bits = UInt64(n) &* 8
         for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
-        tail.withUnsafeBytes { t in
-            for i in 0..<(t.count / 64) { compress(t.baseAddress! + i * 64) }
+        // Raw pointers throughout: the loop also runs in debug test builds, where array accesses are slow.
+        let w = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        defer { w.deallocate() }
+        h.withUnsafeMutableBufferPointer { hp in
+            k.withUnsafeBufferPointer { kp in
+                let h = hp.baseAddress!, k = kp.baseAddress!
+                func compress(_ block: UnsafeRawPointer) {
+                    for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)) }
+                    for i in 16..<64 {
+                        let a = w[i &- 15], b = w[i &- 2]
+                        let s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >> 3)
+                        let s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >> 10)
+                        w[i] = w[i &- 16] &+ s0 &+ w[i &- 7] &+ s1
+                    }
+                    var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+                    for i in 0..<64 {
+                        let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                        let ch = (e & f) ^ (~e & g)
+                        let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+                        let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                        let maj = (a & b) ^ (a & c) ^ (b & c)
+                        hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ s0 &+ maj
+                    }
+                    h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
+                    h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+                }
+                if let base = bytes.baseAddress {
+                    for i in 0..<fullBlocks { compress(base + i &* 64) }
+                }
+                tail.withUnsafeBytes { t in
+                    for i in 0..<(t.count / 64) { compress(t.baseAddress! + i * 64) }
+                }
+            }
         }
         var out: [UInt8] = []
         for v in h { for s in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }

@@ -14,6 +14,14 @@ public func update(_ state: AppState, _ message: Message) -> (AppState, [Effect]
 public func initialEffects(_ state: AppState) -> [Effect] { [.scan] }
 
 extension AppState {
+    /// The state as the first scan starts.
+    public mutating func startScan() -> [Effect] {
+        scan = .running(nil)
+        return initialEffects(self)
+    }
+}
+
+extension AppState {
     mutating func handle(_ message: Message, _ fx: inout [Effect]) {
         switch message {
         case .key(let key):
@@ -21,7 +29,10 @@ extension AppState {
         case .resize(let newSize):
             size = newSize
         case .scanProgress(let p):
-            if scan.isRunning { scan = .running(p) }
+            switch scan {
+            case .idle, .running: scan = .running(p)
+            case .finished, .failed: break   // a late event from a scan that already ended
+            }
         case .scanFinished(let outcome):
             let rescan = !images.isEmpty
             images = outcome.images
@@ -408,6 +419,10 @@ extension AppState {
         let groups = visibleDuplicates
         guard dupCursor < groups.count, let other = comparedMember(in: groups[dupCursor]) else {
             setStatus("No pair selected."); return
+        }
+        if other.verdict == .identical {
+            setStatus("These files have the same bytes: identical files are always duplicates.")
+            return
         }
         let pair = [groups[dupCursor].keep, other.id]
         undoStack.append(.notDuplicates(pair))

@@ -49,7 +49,7 @@ public final class App {
     /// Runs until the user quits (returns 0) or a signal arrives (returns 128 + signal).
     public func run(on terminal: TerminalDevice, pollMilliseconds: Int = 100) -> Int32 {
         state.size = terminal.size
-        start(initialEffects(state))
+        start(state.startScan())
         terminal.draw(render(state))
         while !state.shouldQuit {
             if let sig = terminal.pendingSignal { return 128 + sig }

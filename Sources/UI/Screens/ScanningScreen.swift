@@ -27,9 +27,12 @@ enum ScanningScreen {
             Chrome.drawCentered([(detail, .secondary), ("", .text),
                                  ("Finished images are cached: quitting keeps them, a later run reuses them.", .secondary)],
                                 in: s, &buf, top: top + 4)
-        default:
+        case .running(let p?):
             Chrome.drawCentered([("Looking for images in " + TextWidth.truncateLeft(s.config.title, buf.cols - 30) + "…", .heading), ("", .text),
-                                 ("Loading the model and the cache.", .secondary)], in: s, &buf)
+                                 (p.phase, .secondary)], in: s, &buf)
+        default:
+            Chrome.drawCentered([("Opening " + TextWidth.truncateLeft(s.config.title, buf.cols - 20) + "…", .heading), ("", .text),
+                                 ("Loading the cache.", .secondary)], in: s, &buf)
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Imaging
+import Models
 
 /// `corral bench decode PATH...`: decode + EXIF orientation + the model's preprocessing into its
 /// input tensor, no inference. Repeats passes over the files until `--seconds` have elapsed.
@@ -27,34 +28,35 @@ struct BenchDecodeCommand: ParsableCommand {
     @Option(name: .long, help: "Output format: json or text.")
     var format: OutputFormat = .text
 
+    /// The model's own declaration (Models.ModelCatalog), so the bench runs exactly what `embed` runs.
     static func preprocessing(forModel name: String) -> Preprocessing? {
-        switch name {
-        case "efficientnet-lite0": return .efficientNet(size: 224)
-        case "efficientnet-lite1": return .efficientNet(size: 240)
-        case "efficientnet-lite2": return .efficientNet(size: 260)
-        default:
-            if name.hasPrefix("resnet") || name.hasPrefix("resnext") || name.hasPrefix("wide_resnet") {
-                return .torchvision(resize: 256, crop: 224)
-            }
-            return nil
-        }
+        ModelCatalog.definition(named: name).map { ModelCatalog.preprocessing(for: $0) }
     }
 
-    func validate() throws {
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-        if seconds < 0 { throw ValidationError("--seconds must not be negative") }
-        if Self.preprocessing(forModel: model) == nil {
-            throw ValidationError("unknown model '\(model)'; try efficientnet-lite0, efficientnet-lite1, efficientnet-lite2 or resnet50")
-        }
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Usage errors: one line with the reason and a hint, exit status 1.
+    private func usageError(_ message: String) -> ExitCode {
+        Diagnostics.warn(message)
+        return ExitCode(1)
     }
 
     func run() throws {
-        let prep = Self.preprocessing(forModel: model)!
+        if let t = threads, t < 1 { throw usageError("--threads must be at least 1") }
+        if seconds < 0 { throw usageError("--seconds must not be negative") }
+        guard let prep = Self.preprocessing(forModel: model) else {
+            throw usageError("unknown model '\(model)'; known: \(ModelCatalog.names.joined(separator: ", "))")
+        }
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var files: [String] = []
         var failed = false
         for p in paths {
-            let abs = URL(fileURLWithPath: p).standardizedFileURL.path
+            let abs = URL(fileURLWithPath: (p as NSString).expandingTildeInPath).standardizedFileURL.path
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: abs, isDirectory: &isDir) else {
                 Diagnostics.fileError(abs, "no such file or folder"); failed = true; continue
@@ -78,7 +80,7 @@ struct BenchDecodeCommand: ParsableCommand {
         for f in files {
             do {
                 let data = try Array(Data(contentsOf: URL(fileURLWithPath: f)))
-                _ = try decodeImage(data: data, name: f, minimumShortSide: prep.minimumShortSide)
+                _ = try decodeImage(data: data, name: f, minimumShortSide: prep.decodeShortSide)
                 usable.append(data); names.append(f)
             } catch let error as ImageError {
                 if error.kind == .unsupported && !paths.contains(f) { continue }  // non-image inside a folder
@@ -88,7 +90,8 @@ struct BenchDecodeCommand: ParsableCommand {
             }
         }
         guard !usable.isEmpty else {
-            throw ValidationError("no decodable images in the given paths")
+            Diagnostics.warn("no decodable images in the given paths")
+            throw failed ? Diagnostics.partialFailure : ExitCode(1)
         }
         // Files are read once up front: the figure is decode + orient + preprocess, not disk speed.
         let inputs = usable
@@ -96,6 +99,7 @@ struct BenchDecodeCommand: ParsableCommand {
         let lock = NSLock()
         var decoded = 0
         let start = DispatchTime.now().uptimeNanoseconds
+        let cpuStart = Self.processCPUSeconds()
         var elapsed = 0.0
         repeat {
             var next = 0
@@ -108,7 +112,7 @@ struct BenchDecodeCommand: ParsableCommand {
                     next += 1
                     lock.unlock()
                     if i >= inputs.count { break }
-                    if let (image, _) = try? decodeImage(data: inputs[i], name: names[i], minimumShortSide: prep.minimumShortSide) {
+                    if let (image, _) = try? decodeImage(data: inputs[i], name: names[i], minimumShortSide: prep.decodeShortSide) {
                         prep.apply(image, into: tensor)
                     }
                 }
@@ -117,12 +121,14 @@ struct BenchDecodeCommand: ParsableCommand {
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         } while elapsed < seconds
         let rate = Double(decoded) / elapsed
+        // CPU time per image is robust to other processes competing for the cores (wall time is not).
+        let cpuMs = (Self.processCPUSeconds() - cpuStart) * 1000 / Double(decoded)
         switch format {
         case .json:
-            print("{\"images\": \(inputs.count), \"images_per_second\": \((rate * 100).rounded() / 100), \"threads\": \(threadCount), \"model\": \"\(model)\"}")
+            print("{\"images\": \(inputs.count), \"images_per_second\": \((rate * 100).rounded() / 100), \"threads\": \(threadCount), \"model\": \"\(model)\", \"cpu_ms_per_image\": \((cpuMs * 1000).rounded() / 1000)}")
         case .text:
-            print(String(format: "%d images, %.1f images/s (%.2f ms each) with %d thread(s), %@ preprocessing",
-                         inputs.count, rate, 1000 / rate * Double(threadCount), threadCount, model))
+            print(String(format: "%d images, %.1f images/s with %d thread(s) (%.2f ms CPU per image), %@ preprocessing",
+                         inputs.count, rate, threadCount, cpuMs, model))
         }
         if failed { throw Diagnostics.partialFailure }
     }

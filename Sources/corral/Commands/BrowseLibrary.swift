@@ -102,40 +102,32 @@ final class BrowseLibrary: LibraryService {
         return Clustering(k: kk, automatic: k == nil, clusters: clusters)
     }
 
-    /// Copies of the same bytes (same content hash). Near-duplicates come from Grouping's
-    /// findDuplicates once it is merged; until then only identical files are grouped.
+    /// Grouping's near-duplicate search over the present images (embedding candidates, pixel
+    /// check, complete linkage, keeper rules), honouring the stored "not duplicates" pairs.
     func duplicateGroups() throws -> [DuplicateSet] {
-        let notDuplicates = try library.notDuplicatePairs()
-        var byHash: [String: [Int]] = [:]
-        for id in presentIDs { byHash[entries[id].contentHash, default: []].append(id) }
-        var groups: [DuplicateSet] = []
-        for (hash, ids) in byHash where ids.count >= 2 {
-            if notDuplicates.contains(ContentPair(hash, hash)) { continue }
-            // The oldest file is most likely the original; ties go to the shorter path.
-            let keep = ids.min { a, b in
-                let ea = entries[a], eb = entries[b]
-                return ea.modified != eb.modified ? ea.modified < eb.modified : ea.path.count < eb.path.count
-            }!
-            let members = [keep] + ids.filter { $0 != keep }
-            groups.append(DuplicateSet(keep: keep, reason: "same bytes; oldest file",
-                                       members: members.map { DuplicateMember(id: $0, verdict: .identical, similarity: 1) }))
+        let ids = presentIDs
+        let notDuplicates = Set(try library.notDuplicatePairs().map { HashPair($0.a, $0.b) })
+        let candidates = GroupingIO.candidates(ids.map { entries[$0] })
+        return findDuplicates(candidates, notDuplicates: notDuplicates).map { g in
+            DuplicateSet(keep: ids[g.keep], reason: g.reason, members: g.members.map { m in
+                let verdict: DuplicateVerdict
+                switch m.verdict {
+                case .identical: verdict = .identical
+                case .nearDuplicate: verdict = .nearDuplicate
+                case .similar: verdict = .similar
+                }
+                return DuplicateMember(id: ids[m.id], verdict: verdict, similarity: m.similarity)
+            })
         }
-        return groups.sorted { entries[$0.keep].path < entries[$1.keep].path }
     }
 
-    /// Cosine similarity; embeddings are L2-normalised, so a dot product.
+    /// Cosine neighbours among the present images (Grouping's exact search).
     func similar(to id: Int, count: Int) throws -> [SimilarImage] {
         guard id < entries.count, dim > 0 else { return [] }
-        let q = Array(embeddings[(id * dim)..<((id + 1) * dim)])
-        var out: [SimilarImage] = []
-        for other in presentIDs where other != id {
-            var dot: Float = 0
-            let base = other * dim
-            for t in 0..<dim { dot += q[t] * embeddings[base + t] }
-            out.append(SimilarImage(id: other, similarity: dot))
-        }
-        out.sort { $0.similarity > $1.similarity }
-        return Array(out.prefix(count))
+        let ids = presentIDs.filter { $0 != id }
+        guard !ids.isEmpty else { return [] }
+        let query = Array(embeddings[(id * dim)..<((id + 1) * dim)])
+        return nearest(to: query, in: rows(ids), dim: dim, k: count).map { SimilarImage(id: ids[$0.index], similarity: $0.similarity) }
     }
 
     // MARK: Decisions
@@ -165,7 +157,7 @@ final class BrowseLibrary: LibraryService {
 
     private func moveFiles(_ ids: [Int], to target: ActionTarget, destination: String) throws -> FileActionOutcome {
         let paths = ids.filter { $0 < entries.count }.map { entries[$0].path }
-        // Every copy of the same bytes is a group the Catalog must not empty.
+        // The Catalog refuses to empty any of these groups, a second guard behind the interface's.
         let groups = try duplicateGroups().map { $0.members.map { entries[$0.id].path } }
         let result = try library.moveFiles(paths, to: target, protecting: groups)
         var moved: [Int] = []
