@@ -48,11 +48,11 @@ public struct DuplicateOptions: Sendable {
     /// Embedding cosine at which a pair is at least "similar" (same subject or scene).
     public var similarThreshold: Float = 0.90
     /// Pixel similarity (best NCC over orientations and crops) at which a pair is a near-duplicate.
-    public var pixelThreshold: Float = 0.80
+    public var pixelThreshold: Float = 0.75
     /// Pairs below this embedding cosine are never examined (rotated copies can drop to ~0.6).
     public var candidateThreshold: Float = 0.50
     /// Neighbours examined per image.
-    public var neighbours: Int = 16
+    public var neighbours: Int = 32
     /// false: only identical and near-duplicate pairs form groups.
     public var includeSimilar: Bool = true
     public init() {}

@@ -195,6 +195,27 @@ func ncc(_ a: [Float], _ b: [Float]) -> Float {
     return sab / (saa * sbb).squareRoot()
 }
 
+/// Luma correlation averaged with the correlation of the local differences (horizontal and
+/// vertical steps of the g x g lattice). Smooth gradients and two frames of one scene a little
+/// apart correlate well in luma; their fine structure does not, while a copy keeps both.
+func structureScore(_ a: [Float], _ b: [Float], g: Int) -> Float {
+    var da: [Float] = [], db: [Float] = []
+    da.reserveCapacity(2 * g * g); db.reserveCapacity(2 * g * g)
+    for y in 0..<g { for x in 0..<(g - 1) { da.append(a[y * g + x + 1] - a[y * g + x]); db.append(b[y * g + x + 1] - b[y * g + x]) } }
+    for y in 0..<(g - 1) { for x in 0..<g { da.append(a[(y + 1) * g + x] - a[y * g + x]); db.append(b[(y + 1) * g + x] - b[y * g + x]) } }
+    return 0.5 * (ncc(a, b) + differenceNCC(da, db))
+}
+
+/// Correlation of difference images; two nearly flat ones (smooth gradients) count as 0.5: no
+/// evidence either way, so smooth pictures need more than their luma to be called copies.
+func differenceNCC(_ a: [Float], _ b: [Float]) -> Float {
+    let n = Float(a.count)
+    var sab: Float = 0, saa: Float = 0, sbb: Float = 0
+    for i in a.indices { sab += a[i] * b[i]; saa += a[i] * a[i]; sbb += b[i] * b[i] }
+    if saa < n * 0.25 || sbb < n * 0.25 { return saa < n * 0.25 && sbb < n * 0.25 ? 0.5 : 0 }
+    return sab / (saa * sbb).squareRoot()
+}
+
 struct Alignment { var orientation: Int; var aInsideB: Bool; var x0, y0, w, h: Float; var score: Float }
 
 /// How well two signatures match as the same photo: the best normalised cross-correlation over the
@@ -249,7 +270,7 @@ public func pixelSimilarity(_ a: PixelSignature, _ b: PixelSignature) -> Float {
             for dy in -1...1 { for dx in -1...1 {
                 let x0 = min(max(0, c.x0 + Float(dx) * stepX + (c.w - w) / 2), 1 - w)
                 let y0 = min(max(0, c.y0 + Float(dy) * stepY + (c.h - h) / 2), 1 - h)
-                let v = ncc(innerFine, outer.window(x0: x0, y0: y0, w: w, h: h, g: 16))
+                let v = structureScore(innerFine, outer.window(x0: x0, y0: y0, w: w, h: h, g: 16), g: 16)
                 if v > bestHere.0 { bestHere = (v, x0, y0, w, h) }
             } }
         }
@@ -258,7 +279,7 @@ public func pixelSimilarity(_ a: PixelSignature, _ b: PixelSignature) -> Float {
         for p in parts.dropFirst() {
             let innerPart = inner.window(x0: p.0, y0: p.1, w: p.2, h: p.3, g: 16)
             let outerPart = outer.window(x0: x0 + p.0 * w, y0: y0 + p.1 * h, w: p.2 * w, h: p.3 * h, g: 16)
-            best = max(best, ncc(innerPart, outerPart))
+            best = max(best, structureScore(innerPart, outerPart, g: 16))
         }
     }
     return best

@@ -37,18 +37,18 @@ struct ClusterCommand: ParsableCommand {
 
     func validate() throws {
         guard ["json", "csv", "text"].contains(format) else {
-            throw ValidationError("unknown format '\(format)'; use json, csv or text")
+            throw GroupingIO.usage("unknown format '\(format)'; use json, csv or text")
         }
         if k != "auto" {
-            guard let v = Int(k), v >= 1 else { throw ValidationError("--k must be a positive integer or 'auto' (got '\(k)')") }
+            guard let v = Int(k), v >= 1 else { throw GroupingIO.usage("--k must be a positive integer or 'auto' (got '\(k)')") }
         }
-        guard nInit >= 1 else { throw ValidationError("--n-init must be at least 1") }
-        guard maxIter >= 1 else { throw ValidationError("--max-iter must be at least 1") }
+        guard nInit >= 1 else { throw GroupingIO.usage("--n-init must be at least 1") }
+        guard maxIter >= 1 else { throw GroupingIO.usage("--max-iter must be at least 1") }
         if embeddings == nil && paths.isEmpty {
-            throw ValidationError("nothing to cluster; give image folders or --embeddings FILE.npy")
+            throw GroupingIO.usage("nothing to cluster; give image folders or --embeddings FILE.npy")
         }
         if embeddings != nil && !paths.isEmpty {
-            throw ValidationError("give either --embeddings FILE.npy or image paths, not both")
+            throw GroupingIO.usage("give either --embeddings FILE.npy or image paths, not both")
         }
     }
 

@@ -20,12 +20,14 @@ struct DupsCommand: ParsableCommand {
     @Argument(help: "Files or folders (walked recursively).") var paths: [String]
     @Option(name: .long, help: "Embedding cosine for the 'similar' verdict (default 0.90).") var threshold: Float?
     @Flag(name: .long, help: "Only identical and near-duplicate images; leave out 'similar' shots.") var noSimilar = false
+    @Option(name: .long, help: "Pixel similarity (0-1, best correlation over orientations and crops) for 'near-duplicate' (default 0.75).") var pixelThreshold: Float?
+    @Option(name: .long, help: "Embedding neighbours examined per image (default 32).") var neighbours: Int?
     @Option(name: .long, help: "json, csv or text.") var format: String = "text"
 
     func validate() throws {
-        guard ["json", "csv", "text"].contains(format) else { throw ValidationError("unknown format '\(format)'; use json, csv or text") }
-        if let t = threshold, !(t >= -1 && t <= 1) { throw ValidationError("--threshold must be a cosine between -1 and 1") }
-        if paths.isEmpty { throw ValidationError("give at least one file or folder") }
+        guard ["json", "csv", "text"].contains(format) else { throw GroupingIO.usage("unknown format '\(format)'; use json, csv or text") }
+        if let t = threshold, !(t >= -1 && t <= 1) { throw GroupingIO.usage("--threshold must be a cosine between -1 and 1") }
+        if paths.isEmpty { throw GroupingIO.usage("give at least one file or folder") }
     }
 
     func run() throws {
@@ -42,6 +44,8 @@ struct DupsCommand: ParsableCommand {
         let notDup = Set((try? session.library.notDuplicatePairs())?.map { HashPair($0.a, $0.b) } ?? [])
         var opts = DuplicateOptions()
         opts.includeSimilar = !noSimilar
+        if let pixelThreshold { opts.pixelThreshold = pixelThreshold }
+        if let neighbours { opts.neighbours = max(1, neighbours) }
         let groups = findDuplicates(GroupingIO.candidates(entries), threshold: threshold, notDuplicates: notDup, options: opts)
         print(render(groups, entries), terminator: "")
         if report.cancelled { throw ExitCode(130) }

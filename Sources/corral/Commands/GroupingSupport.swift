@@ -2,6 +2,7 @@ import Foundation
 import Catalog
 import Grouping
 import Imaging
+import ArgumentParser
 
 /// Shared by cluster/dups/similar: JSON string escaping and turning catalog entries into what the
 /// Grouping module consumes.
@@ -42,5 +43,13 @@ enum GroupingIO {
                                pixelHash: nil, width: e.metadata.width, height: e.metadata.height, fileSize: e.fileSize,
                                captureDate: e.metadata.dateTimeOriginal, exifFieldCount: e.metadata.exifFieldCount)
         }
+    }
+}
+
+extension GroupingIO {
+    /// Usage errors exit with status 1 (../shared/CLI.md), with the reason and a hint on one line.
+    static func usage(_ reason: String) -> ExitCode {
+        Diagnostics.warn("\(reason) (see --help)")
+        return ExitCode(1)
     }
 }

@@ -17,8 +17,8 @@ struct SimilarCommand: ParsableCommand {
     @Option(name: .long, help: "json or text.") var format: String = "text"
 
     func validate() throws {
-        guard ["json", "text"].contains(format) else { throw ValidationError("unknown format '\(format)'; use json or text") }
-        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+        guard ["json", "text"].contains(format) else { throw GroupingIO.usage("unknown format '\(format)'; use json or text") }
+        guard top >= 1 else { throw GroupingIO.usage("--top must be at least 1") }
     }
 
     func run() throws {
