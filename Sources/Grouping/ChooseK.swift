@@ -1,3 +1,5 @@
+import Tensors
+
 /// `--k auto`: pick k by the mean silhouette on a sample, the usual criterion that needs no labels
 /// and rewards clusters that are both tight and apart.
 public struct KChoice: Sendable {

@@ -1,3 +1,5 @@
+import Tensors
+
 /// k-means as scikit-learn does it (k-means++ with 2 + log(k) local trials, Lloyd iterations, a
 /// tolerance scaled by the data's variance), with distances from one blocked product
 /// |x|^2 - 2 x.c + |c|^2 spread over the cores, and a spherical mode for L2-normalised embeddings.

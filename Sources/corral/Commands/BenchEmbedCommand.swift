@@ -74,7 +74,7 @@ struct BenchEmbedCommand: ParsableCommand {
         }
 
         let size = embedder.inputSize
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let input = (0..<(batch * size * size * 3)).map { _ in rng.nextSigned() }
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: batch * embedder.definition.classes)
         defer { logits.deallocate() }
@@ -159,7 +159,7 @@ struct BenchEmbedCommand: ParsableCommand {
     /// Weights with plausible magnitudes for every tensor the definition expects: convolutions and the
     /// classifier scaled by fan-in (He), batch norm near identity, so activations stay finite.
     static func seededWeights(_ definition: NetworkDefinition, seed: UInt64) -> [String: WeightTensor] {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var out: [String: WeightTensor] = [:]
         for (name, shape) in definition.expectedTensors {
             let count = shape.reduce(1, *)
@@ -192,20 +192,6 @@ struct BenchEmbedCommand: ParsableCommand {
     }
 }
 
-/// SplitMix64: reproducible synthetic inputs and weights without a dependency on test helpers.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func nextSigned() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
-}
 
 extension NetworkDefinition {
     /// Convolution FLOPs (2 x multiply-adds) per image at the given input size.
