@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Catalog
 import Imaging
 import Models
 
@@ -37,26 +38,35 @@ struct EmbedCommand: ParsableCommand {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
+    /// Goes through the catalog like every other data command, so a second `corral embed` on an
+    /// unchanged folder (or after `corral scan`) reads the cache and runs no network at all.
     func run() throws {
-        let runner = try ModelRunner(model: common.model, threads: threads, quiet: common.quiet)
+        let session = try CatalogSession(common: common)
+        var options = ScanOptions(inferenceThreads: threads, includeThumbnails: false)
+        let report = try session.scan(paths: paths, options: &options)
+        let model = common.model ?? CatalogSession.defaultModel
+        let failed = !report.failures.isEmpty
         var npyRows: [Float] = []
         var npyPaths: [String] = []
-        let failed = runner.run(paths) { path, result in
+        var dimension = 0
+        for entry in report.entries {
             switch format {
             case .jsonl:
-                var line = "{\"path\": \(JSONText.string(path)), \"model\": \(JSONText.string(runner.embedder.name)), \"embedding\": ["
-                line += result.embedding.map { JSONText.number($0) }.joined(separator: ", ")
+                var line = "{\"path\": \(JSONText.string(entry.path)), \"model\": \(JSONText.string(model)), \"embedding\": ["
+                line += entry.embedding.map { JSONText.number($0) }.joined(separator: ", ")
                 line += "]}\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             case .npy:
-                npyRows += result.embedding
-                npyPaths.append(path)
+                npyRows += entry.embedding
+                npyPaths.append(entry.path)
+                dimension = entry.embedding.count
             }
         }
+        if report.cancelled { throw ExitCode(130) }
         if format == .npy, let out {
             let url = URL(fileURLWithPath: out).standardizedFileURL
             do {
-                try AtomicFile.write(NPY.float32Matrix(npyRows, rows: npyPaths.count, columns: runner.embedder.embeddingSize), to: url)
+                try AtomicFile.write(NPY.float32Matrix(npyRows, rows: npyPaths.count, columns: dimension), to: url)
                 let listURL = url.deletingPathExtension().appendingPathExtension("paths.txt")
                 try AtomicFile.write(Data(npyPaths.map { $0 + "\n" }.joined().utf8), to: listURL)
             } catch {

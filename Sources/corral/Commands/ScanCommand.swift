@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import Catalog
+import Models
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,7 +71,7 @@ struct ScanCommand: ParsableCommand {
 /// progress bar and Ctrl-C handling, name each failed file once on stderr. Commands call
 /// `CatalogSession(common:).scan(paths:)` and get entries whose embeddings are computed at most once.
 final class CatalogSession {
-    static let defaultModel = "efficientnet-lite0"
+    static var defaultModel: String { ModelCatalog.defaultModel }
     let library: Library
     let quiet: Bool
 
