@@ -68,6 +68,26 @@ public final class Embedder: @unchecked Sendable {
 
     public var inputSize: Int { network.inputSize }
 
+    /// One step of the network in a per-layer profile (`corral bench embed --profile-layers`).
+    public struct LayerProfile: Sendable {
+        public var name: String
+        /// Input shape, channels and kernel, e.g. "56x56x24->144->24 k3 s1 band 4".
+        public var detail: String
+        public var kind: String
+        public var millisecondsPerImage: Double
+        public var flopsPerImage: Double
+        public var gflopsPerSecond: Double { millisecondsPerImage == 0 ? 0 : flopsPerImage / millisecondsPerImage / 1e6 }
+    }
+
+    /// Time per step accumulated while `Conv2D.profiling` is on, per image; resets it.
+    public func takeLayerProfile() -> [LayerProfile] {
+        lock.lock(); defer { lock.unlock() }
+        return network.takeLayerProfile().map {
+            LayerProfile(name: $0.name, detail: $0.detail, kind: $0.kind, millisecondsPerImage: $0.nanosecondsPerImage / 1e6,
+                         flopsPerImage: $0.flopsPerImage)
+        }
+    }
+
     /// Short side to ask `decodeImage(minimumShortSide:)` for (see `Preprocessing.decodeShortSide`).
     public var decodeShortSide: Int { preprocessing.decodeShortSide }
 

@@ -10,7 +10,24 @@ final class Network {
     enum Step {
         case conv(Conv2D, input: Int, residual: Int?, output: Int)
         case maxPool(kernel: Int, stride: Int, padding: Int, input: Int, output: Int)
+        /// Expand (optional) + depthwise + project run band by band; the two inner values are never stored.
+        case fused(FusedMBConv, input: Int, residual: Int?, output: Int)
     }
+
+    /// Smallest depthwise input (bytes per image) for which a block is fused. Below it the layer-by-layer
+    /// path already runs from L2, and small bands would only cut the 1x1 GEMMs into short, wasteful
+    /// pieces. `CORRAL_FUSE_MIN_KB` overrides it (benchmarks, tests); `CORRAL_FUSE=0` turns fusion off.
+    nonisolated(unsafe) static var fuseMinimumBytes: Int? = {
+        let env = ProcessInfo.processInfo.environment
+        if env["CORRAL_FUSE"] == "0" { return nil }
+        if let kb = env["CORRAL_FUSE_MIN_KB"].flatMap(Int.init) { return kb * 1024 }
+        return 1024 * 1024
+    }()
+
+    /// Per step: a readable name, and time spent while `Conv2D.profiling` is on (per-layer profile).
+    let stepNames: [String]
+    private(set) var stepNanoseconds: [UInt64]
+    private(set) var profiledImages = 0
 
     struct ValueShape: Equatable { var height, width, channels: Int; var count: Int { height * width * channels } }
 
@@ -70,17 +87,114 @@ final class Network {
                 steps.append(.maxPool(kernel: k, stride: stride, padding: pad, input: input, output: output))
             }
         }
-        let plan = BufferPlan(definition: definition, valueCount: shapes.count)
+        var names: [String] = []
+        for op in definition.operations {
+            switch op {
+            case .conv(let c, _, _): names.append(String(c.weight.dropLast(".weight".count)))
+            case .maxPool(let k, let st, _, _): names.append("maxpool \(k)x\(k)/\(st)")
+            }
+        }
+        (steps, names) = Network.fuseBlocks(steps, names: names, shapes: shapes, features: definition.features)
+        stepNames = names
+        let plan = BufferPlan(steps: steps.map { step in
+            switch step {
+            case .conv(_, let input, let residual, let output), .fused(_, let input, let residual, let output):
+                return ([input] + (residual.map { [$0] } ?? []), output)
+            case .maxPool(_, _, _, let input, let output):
+                return ([input], output)
+            }
+        }, features: definition.features, valueCount: shapes.count)
+        stepNanoseconds = [UInt64](repeating: 0, count: steps.count)
         self.steps = steps
         self.shapes = shapes
         self.arenaOf = plan.arenaOf
         self.arenaCount = plan.arenaCount
-        self.arenaStride = shapes.dropFirst().map(\.count).max() ?? 0
+        // Values inside fused blocks have no arena (-1) and need no room.
+        self.arenaStride = shapes.indices.dropFirst().filter { plan.arenaOf[$0] >= 0 }.map { shapes[$0].count }.max() ?? 0
         classifierWeight = weights[definition.classifierWeight]!.data
         classifierBias = weights[definition.classifierBias]!.data
     }
 
     deinit { arenas?.deallocate() }
+
+    /// Replaces expand -> depthwise -> project (and depthwise -> project) chains whose inner values
+    /// nobody else reads by one FusedMBConv step, where the depthwise input is large enough to miss L2.
+    static func fuseBlocks(_ steps: [Step], names: [String], shapes: [ValueShape], features: Int) -> ([Step], [String]) {
+        guard let minimum = fuseMinimumBytes else { return (steps, names) }
+        var readers = [Int](repeating: 0, count: shapes.count)
+        readers[features] += 1
+        for step in steps {
+            switch step {
+            case .conv(_, let input, let residual, _), .fused(_, let input, let residual, _):
+                readers[input] += 1
+                if let r = residual { readers[r] += 1 }
+            case .maxPool(_, _, _, let input, _):
+                readers[input] += 1
+            }
+        }
+        func conv(_ i: Int) -> (Conv2D, input: Int, residual: Int?, output: Int)? {
+            guard i < steps.count, case .conv(let c, let input, let residual, let output) = steps[i] else { return nil }
+            return (c, input, residual, output)
+        }
+        /// depthwise at i, project at i + 1, both reading only the previous one's output.
+        func tail(_ i: Int) -> Bool {
+            guard let d = conv(i), let p = conv(i + 1), d.0.kind == .depthwise, d.residual == nil,
+                  FusedMBConv.isPlainPointwise(p.0.shape), p.input == d.output, readers[d.output] == 1 else { return false }
+            return shapes[d.input].count * 4 >= minimum
+        }
+        var out: [Step] = [], outNames: [String] = []
+        var i = 0
+        while i < steps.count {
+            if let e = conv(i), FusedMBConv.isPlainPointwise(e.0.shape), e.residual == nil, readers[e.output] == 1,
+               let d = conv(i + 1), d.input == e.output, tail(i + 1), let p = conv(i + 2) {
+                out.append(.fused(FusedMBConv(expand: e.0, depthwise: d.0, project: p.0), input: e.input,
+                                  residual: p.residual, output: p.output))
+                outNames.append(block(names[i]) + " (fused)")
+                i += 3
+            } else if let d = conv(i), tail(i), let p = conv(i + 1) {
+                out.append(.fused(FusedMBConv(expand: nil, depthwise: d.0, project: p.0), input: d.input,
+                                  residual: p.residual, output: p.output))
+                outNames.append(block(names[i]) + " (fused)")
+                i += 2
+            } else {
+                out.append(steps[i]); outNames.append(names[i])
+                i += 1
+            }
+        }
+        return (out, outNames)
+    }
+
+    /// "_blocks.3._expand_conv" -> "_blocks.3"
+    private static func block(_ name: String) -> String {
+        guard let dot = name.lastIndex(of: ".") else { return name }
+        return String(name[..<dot])
+    }
+
+    /// Per step of the last profiled runs: name, what it computes, ms and GFLOP per image; resets.
+    func takeLayerProfile() -> [(name: String, detail: String, kind: String, nanosecondsPerImage: Double, flopsPerImage: Double)] {
+        var out: [(String, String, String, Double, Double)] = []
+        let images = Double(max(1, profiledImages))
+        for (i, step) in steps.enumerated() {
+            let ns = Double(stepNanoseconds[i]) / images
+            switch step {
+            case .conv(let c, let input, _, _):
+                let s = shapes[input], sh = c.shape
+                out.append((stepNames[i], "\(s.height)x\(s.width)x\(sh.inChannels)->\(sh.outChannels) k\(sh.kernelH) s\(sh.strideH)",
+                            c.kind.rawValue, ns, sh.flops(height: s.height, width: s.width)))
+            case .fused(let f, let input, _, _):
+                let s = shapes[input]
+                let band = f.band(height: s.height, width: s.width)
+                out.append((stepNames[i], "\(s.height)x\(s.width)x\(f.inChannels)->\(f.depthwise.shape.inChannels)->\(f.outChannels) k\(f.depthwise.shape.kernelH) s\(f.depthwise.shape.strideH) band \(band)",
+                            "fused", ns, f.flops(height: s.height, width: s.width)))
+            case .maxPool(_, _, _, let input, _):
+                let s = shapes[input]
+                out.append((stepNames[i], "\(s.height)x\(s.width)x\(s.channels)", "pool", ns, 0))
+            }
+        }
+        stepNanoseconds = [UInt64](repeating: 0, count: steps.count)
+        profiledImages = 0
+        return out
+    }
 
     /// TF 'SAME' or fixed symmetric padding for one axis.
     static func padding(_ p: NetworkDefinition.Padding, input: Int, kernel: Int, stride: Int) -> (Int, Int) {
@@ -130,12 +244,20 @@ final class Network {
         func value(_ v: Int) -> UnsafeMutablePointer<Float>? { v == 0 ? nil : base + arenaOf[v] * stride }
         func read(_ v: Int) -> UnsafePointer<Float> { v == 0 ? input : UnsafePointer(base + arenaOf[v] * stride) }
 
-        for step in steps {
+        let profiling = Conv2D.profiling
+        if profiling { profiledImages += batch }
+        for (i, step) in steps.enumerated() {
+            let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+            defer { if profiling { stepNanoseconds[i] += DispatchTime.now().uptimeNanoseconds - start } }
             switch step {
             case .conv(let conv, let input, let residual, let output):
                 let s = shapes[input]
                 conv.forward(input: read(input), batch: batch, height: s.height, width: s.width,
                              output: value(output)!, residual: residual.map { read($0) }, pool: pool)
+            case .fused(let block, let input, let residual, let output):
+                let s = shapes[input]
+                block.forward(input: read(input), batch: batch, height: s.height, width: s.width,
+                              output: value(output)!, residual: residual.map { read($0) }, pool: pool)
             case .maxPool(let k, let st, let pad, let input, let output):
                 let s = shapes[input]
                 maxPool2D(read(input), batch: batch, height: s.height, width: s.width, channels: s.channels,
@@ -163,21 +285,27 @@ struct BufferPlan {
     let arenaCount: Int
 
     init(definition: NetworkDefinition, valueCount: Int) {
-        var lastUse = [Int](repeating: -1, count: valueCount)
-        for (i, op) in definition.operations.enumerated() {
+        let steps: [(reads: [Int], output: Int)] = definition.operations.enumerated().map { i, op in
             switch op {
-            case .conv(_, let input, let residual):
-                lastUse[input] = i
-                if let r = residual { lastUse[r] = i }
-            case .maxPool(_, _, _, let input):
-                lastUse[input] = i
+            case .conv(_, let input, let residual): return ([input] + (residual.map { [$0] } ?? []), i + 1)
+            case .maxPool(_, _, _, let input): return ([input], i + 1)
             }
         }
-        lastUse[definition.features] = definition.operations.count   // read by the pooling head
+        self.init(steps: steps, features: definition.features, valueCount: valueCount)
+    }
+
+    /// The same for any list of steps, each reading some values and writing one (fused blocks read
+    /// their input until they write their last output row, so their output never shares its arena).
+    init(steps: [(reads: [Int], output: Int)], features: Int, valueCount: Int) {
+        var lastUse = [Int](repeating: -1, count: valueCount)
+        for (i, step) in steps.enumerated() {
+            for v in step.reads { lastUse[v] = i }
+        }
+        lastUse[features] = steps.count   // read by the pooling head
         var arenaOf = [Int](repeating: -1, count: valueCount)
         var holder: [Int] = []   // value currently in each arena
-        for i in 0..<definition.operations.count {
-            let output = i + 1
+        for (i, step) in steps.enumerated() {
+            let output = step.output
             if let free = holder.indices.first(where: { lastUse[holder[$0]] < i }) {
                 holder[free] = output
                 arenaOf[output] = free

@@ -16,6 +16,8 @@ public final class Conv2D: @unchecked Sendable {
     /// Which family of kernel a layer belongs to, for per-kind profiles.
     public enum Kind: String, Sendable, CaseIterable {
         case pointwise, depthwise, grouped, dense
+        /// A whole MBConv block run band by band (FusedMBConv): its 1x1s and depthwise together.
+        case fused
     }
     public let kind: Kind
 
@@ -74,6 +76,24 @@ public final class Conv2D: @unchecked Sendable {
             Conv2D.record(kind: kind, nanoseconds: ns,
                           flops: Double(batch) * shape.flops(height: height, width: width))
         }
+    }
+
+    /// The same convolution on the calling thread only and without profiling, for callers that already
+    /// split the work (FusedMBConv runs 1x1s on bands of rows from each of its workers).
+    func forwardSerial(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                       output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
+        switch plan {
+        case .depthwise(let p):
+            p.forward(input: input, batch: batch, height: height, width: width, output: output, residual: residual, pool: .serial)
+        case .gemm(let p):
+            p.forward(input: input, batch: batch, height: height, width: width, output: output, residual: residual, pool: .serial)
+        }
+    }
+
+    /// The direct depthwise kernel, when this is a depthwise layer (for its row-band entry point).
+    var depthwisePlan: DepthwisePlan? {
+        if case .depthwise(let p) = plan { return p }
+        return nil
     }
 
     // MARK: Profiling (off unless a benchmark turns it on)

@@ -42,27 +42,67 @@ struct DepthwisePlan {
         let s = shape
         let (oh, ow) = s.outputSize(height: height, width: width)
         let c = channels
-        // Output columns whose whole window lies inside the image.
-        let oxLo = min(ow, (s.padLeft + s.strideW - 1) / s.strideW)
-        let oxHi = max(oxLo, min(ow, width - s.kernelW + s.padLeft >= 0 ? (width - s.kernelW + s.padLeft) / s.strideW + 1 : 0))
+        let (oxLo, oxHi) = interiorColumns(width: width, ow: ow)
         pool.parallelFor(batch * oh) { task in
             let n = task / oh, oy = task % oh
-            let image = input + n * height * width * c
-            let iy0 = oy * s.strideH - s.padTop
-            let kyLo = max(0, -iy0), kyHi = max(kyLo, min(s.kernelH, height - iy0))
-            let outRow = output + task * ow * c
-            let resRow = residual.map { $0 + task * ow * c }
-            var ox = 0
-            while ox < ow {
-                if ox >= oxLo && ox + 4 <= oxHi {
-                    block4(f, image: image, width: width, iy0: iy0, kyLo: kyLo, kyHi: kyHi, ox: ox,
-                           out: outRow + ox * c, residual: resRow.map { $0 + ox * c })
-                    ox += 4
-                } else {
-                    single(f, image: image, width: width, iy0: iy0, kyLo: kyLo, kyHi: kyHi, ox: ox, cStart: 0,
-                           out: outRow + ox * c, residual: resRow.map { $0 + ox * c })
-                    ox += 1
-                }
+            row(f, band: input + n * height * width * c, bandRow0: 0, height: height, width: width, oy: oy,
+                ow: ow, oxLo: oxLo, oxHi: oxHi, out: output + task * ow * c, residual: residual.map { $0 + task * ow * c })
+        }
+    }
+
+    /// Output columns whose whole window lies inside the image (the 4-pixel fast path).
+    private func interiorColumns(width: Int, ow: Int) -> (Int, Int) {
+        let s = shape
+        let oxLo = min(ow, (s.padLeft + s.strideW - 1) / s.strideW)
+        let oxHi = max(oxLo, min(ow, width - s.kernelW + s.padLeft >= 0 ? (width - s.kernelW + s.padLeft) / s.strideW + 1 : 0))
+        return (oxLo, oxHi)
+    }
+
+    /// Output rows oy0..<oy1 of one image, on the calling thread, from a band of input rows that starts
+    /// at image row `bandRow0` and holds every row those outputs read (rows outside the image are
+    /// padding and are never read). Fused blocks keep only such a band of the expanded activation in
+    /// cache instead of the whole image. output (and residual) point at output row oy0.
+    func forwardRows(band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int, oy0: Int, oy1: Int,
+                     output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
+        if MulAddChoice.fused {
+            rows(FusedMulAdd.self, band: band, bandRow0: bandRow0, height: height, width: width, oy0: oy0, oy1: oy1, output: output, residual: residual)
+        } else {
+            rows(SplitMulAdd.self, band: band, bandRow0: bandRow0, height: height, width: width, oy0: oy0, oy1: oy1, output: output, residual: residual)
+        }
+    }
+
+    private func rows<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int, oy0: Int, oy1: Int,
+                                 output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
+        let (_, ow) = shape.outputSize(height: height, width: width)
+        let (oxLo, oxHi) = interiorColumns(width: width, ow: ow)
+        let c = channels
+        for oy in oy0..<oy1 {
+            let off = (oy - oy0) * ow * c
+            row(f, band: band, bandRow0: bandRow0, height: height, width: width, oy: oy, ow: ow, oxLo: oxLo, oxHi: oxHi,
+                out: output + off, residual: residual.map { $0 + off })
+        }
+    }
+
+    /// One output row. `band` holds image rows from `bandRow0` on; the window rows are clipped to the
+    /// image with the true row numbers, then addressed relative to the band.
+    @inline(__always)
+    private func row<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int, oy: Int,
+                                ow: Int, oxLo: Int, oxHi: Int, out outRow: UnsafeMutablePointer<Float>,
+                                residual resRow: UnsafePointer<Float>?) {
+        let s = shape, c = channels
+        let iy0 = oy * s.strideH - s.padTop
+        let kyLo = max(0, -iy0), kyHi = max(kyLo, min(s.kernelH, height - iy0))
+        let rel = iy0 - bandRow0
+        var ox = 0
+        while ox < ow {
+            if ox >= oxLo && ox + 4 <= oxHi {
+                block4(f, image: band, width: width, iy0: rel, kyLo: kyLo, kyHi: kyHi, ox: ox,
+                       out: outRow + ox * c, residual: resRow.map { $0 + ox * c })
+                ox += 4
+            } else {
+                single(f, image: band, width: width, iy0: rel, kyLo: kyLo, kyHi: kyHi, ox: ox, cStart: 0,
+                       out: outRow + ox * c, residual: resRow.map { $0 + ox * c })
+                ox += 1
             }
         }
     }

@@ -10,6 +10,9 @@ import Foundation
 public final class ThreadPool: @unchecked Sendable {
     public let threads: Int
 
+    /// One worker: `parallelRanges` then calls its body directly, so this can be shared by any threads.
+    static let serial = ThreadPool(threads: 1)
+
     public init(threads: Int) {
         self.threads = max(1, threads)
     }

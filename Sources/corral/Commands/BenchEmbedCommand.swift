@@ -30,6 +30,9 @@ struct BenchEmbedCommand: ParsableCommand {
     @Flag(name: .long, help: "Also report time, GFLOP/s and % of peak per kind of convolution.")
     var profile = false
 
+    @Flag(name: .long, help: "Also report time and GFLOP/s per layer (implies --profile).")
+    var profileLayers = false
+
     @Flag(name: .long, help: "Use seeded random weights even if the model is installed.")
     var randomWeights = false
 
@@ -84,9 +87,11 @@ struct BenchEmbedCommand: ParsableCommand {
             try writeDump(folder: dump, input: input, logits: logits, count: batch * embedder.definition.classes)
         }
 
+        let profile = self.profile || profileLayers
         let peakPerCore = profile ? KernelPeak.measure() : 0
         Conv2D.profiling = profile
         _ = Conv2D.takeProfile()
+        _ = embedder.takeLayerProfile()
         var images = 0, calls = 0
         var callTimes: [Double] = []
         let start = DispatchTime.now().uptimeNanoseconds
@@ -100,6 +105,7 @@ struct BenchEmbedCommand: ParsableCommand {
         } while elapsed < seconds || calls < 3
         Conv2D.profiling = false
         let kinds = Conv2D.takeProfile()
+        let layers = profileLayers ? embedder.takeLayerProfile() : []
 
         let rate = Double(images) / elapsed
         callTimes.sort()
@@ -127,6 +133,12 @@ struct BenchEmbedCommand: ParsableCommand {
                 }
                 fields.append("\"peak_gflops_measured\": \(Self.round(peak, 1))")
                 fields.append("\"profile\": {\(parts.joined(separator: ", "))}")
+                if profileLayers {
+                    let rows = layers.map { l in
+                        "{\"name\": \"\(l.name)\", \"detail\": \"\(l.detail)\", \"kind\": \"\(l.kind)\", \"ms_per_image\": \(Self.round(l.millisecondsPerImage, 4)), \"gflops\": \(Self.round(l.gflopsPerSecond, 1))}"
+                    }
+                    fields.append("\"layers\": [\(rows.joined(separator: ", "))]")
+                }
             }
             print("{" + fields.joined(separator: ", ") + "}")
         case .text:
@@ -140,6 +152,15 @@ struct BenchEmbedCommand: ParsableCommand {
                     print(String(format: "  %-10@ %7.3f ms/image  %6.1f GFLOP/s  %5.1f%% of peak  %4.0f%% of conv time",
                                  kind.rawValue as NSString, Double(p.nanoseconds) / 1e6 / Double(images),
                                  p.gflopsPerSecond, 100 * p.gflopsPerSecond / peak, 100 * Double(p.nanoseconds) / convNanoseconds))
+                }
+                if profileLayers {
+                    let total = max(1e-9, layers.reduce(0) { $0 + $1.millisecondsPerImage })
+                    print("per layer (ms/image, GFLOP/s, share of the network's layer time):")
+                    for l in layers {
+                        print(String(format: "  %-28@ %-9@ %-36@ %7.3f ms %6.1f GFLOP/s %5.1f%%",
+                                     l.name as NSString, l.kind as NSString, l.detail as NSString,
+                                     l.millisecondsPerImage, l.gflopsPerSecond, 100 * l.millisecondsPerImage / total))
+                    }
                 }
             }
         }

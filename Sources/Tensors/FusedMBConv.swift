@@ -1,0 +1,183 @@
+import Dispatch
+import Foundation
+
+/// An inverted-residual (MBConv) block: 1x1 expand + act -> depthwise kxk + act -> 1x1 project
+/// (+ residual), computed band by band of output rows.
+///
+/// Why: in the first stages of EfficientNet the expanded activation is several MB per image (112x112x96
+/// is 4.8 MB), far more than the 512 KB L2, so layer by layer it is written to memory by the expand,
+/// read back by the depthwise, whose output is written and read again by the project. Those layers run
+/// at memory speed. Here a worker expands only the input rows one band of output rows needs into a
+/// small scratch buffer (about 256 KB with the depthwise output of the band), runs the depthwise on
+/// it and projects the band straight into the output, so the big intermediate never leaves L2.
+///
+/// Consecutive bands of one worker share their halo: the expanded rows the next band needs again are
+/// moved to the front of the buffer instead of being recomputed. Only where a worker starts (a new
+/// image, or its part of an image at batch 1) are the halo rows computed twice.
+///
+/// The expand is optional (EfficientNet's first block has none): the depthwise then reads its band
+/// straight from the input.
+public final class FusedMBConv: @unchecked Sendable {
+    public let expand: Conv2D?
+    public let depthwise: Conv2D
+    public let project: Conv2D
+    /// Output rows per band; nil picks the largest band whose scratch fits `scratchBudgetBytes`.
+    public let bandRows: Int?
+    /// Per worker: the expanded band plus the depthwise output of the band, sized to stay in a 512 KB
+    /// L2 next to the block's weights and the input/output rows streaming through.
+    public static let scratchBudgetBytes = 256 * 1024
+
+    private let dw: DepthwisePlan
+    private var scratch: UnsafeMutablePointer<Float>?
+    private var scratchCapacity = 0
+    private let scratchLock = NSLock()
+
+    /// A 1x1 convolution that reads exactly the pixel it writes, so a run of rows is a contiguous GEMM.
+    public static func isPlainPointwise(_ s: ConvShape) -> Bool {
+        s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1 && s.groups == 1
+            && s.padTop == 0 && s.padLeft == 0 && s.padBottom == 0 && s.padRight == 0
+    }
+
+    public init(expand: Conv2D?, depthwise: Conv2D, project: Conv2D, bandRows: Int? = nil) {
+        if let e = expand {
+            precondition(FusedMBConv.isPlainPointwise(e.shape), "fused block: expand must be a plain 1x1 conv")
+            precondition(e.shape.outChannels == depthwise.shape.inChannels, "fused block: expand/depthwise channels differ")
+        }
+        guard let plan = depthwise.depthwisePlan else { preconditionFailure("fused block: middle conv must be depthwise") }
+        precondition(FusedMBConv.isPlainPointwise(project.shape), "fused block: project must be a plain 1x1 conv")
+        precondition(project.shape.inChannels == depthwise.shape.outChannels, "fused block: depthwise/project channels differ")
+        precondition(bandRows.map { $0 >= 1 } ?? true, "fused block: band of at least one row")
+        self.expand = expand
+        self.depthwise = depthwise
+        self.project = project
+        self.bandRows = bandRows
+        dw = plan
+    }
+
+    deinit { scratch?.deallocate() }
+
+    public var inChannels: Int { expand?.shape.inChannels ?? depthwise.shape.inChannels }
+    public var outChannels: Int { project.shape.outChannels }
+
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        depthwise.outputSize(height: height, width: width)
+    }
+
+    public func flops(height: Int, width: Int) -> Double {
+        let (oh, ow) = outputSize(height: height, width: width)
+        return (expand?.shape.flops(height: height, width: width) ?? 0)
+            + depthwise.shape.flops(height: height, width: width) + project.shape.flops(height: oh, width: ow)
+    }
+
+    /// Floats of scratch one worker needs for bands of `band` output rows.
+    func scratchFloats(band: Int, height: Int, width: Int) -> (expanded: Int, depthwise: Int) {
+        let d = depthwise.shape
+        let (_, ow) = outputSize(height: height, width: width)
+        let rows = min(height, (band - 1) * d.strideH + d.kernelH)
+        let e = expand == nil ? 0 : rows * width * d.inChannels
+        return (e, band * ow * d.outChannels)
+    }
+
+    /// Output rows per band: the configured value, or the largest that fits the scratch budget.
+    public func band(height: Int, width: Int) -> Int {
+        let (oh, _) = outputSize(height: height, width: width)
+        if let b = bandRows { return min(b, oh) }
+        let budget = FusedMBConv.scratchBudgetBytes / 4
+        var b = 1
+        while b < oh {
+            let s = scratchFloats(band: b + 1, height: height, width: width)
+            if s.expanded + s.depthwise > budget { break }
+            b += 1
+        }
+        return b
+    }
+
+    /// Same contract as `Conv2D.forward`: input batch x height x width x Cin, output batch x OH x OW x Cout,
+    /// residual like output. Not to be called concurrently on one instance (the scratch is shared).
+    public func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                        output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil, pool: ThreadPool) {
+        let (oh, ow) = outputSize(height: height, width: width)
+        precondition(oh > 0 && ow > 0, "fused block: input \(height)x\(width) too small for the kernel")
+        if batch == 0 { return }
+        let start = Conv2D.profiling ? DispatchTime.now().uptimeNanoseconds : 0
+
+        let band = self.band(height: height, width: width)
+        let bandsPerImage = (oh + band - 1) / band
+        let workers = pool.threads
+        // Whole images when they spread evenly over the workers (no halo computed twice); otherwise each
+        // image is cut into one part per worker so that at batch 1 both cores share the image.
+        let parts = batch % workers == 0 ? 1 : min(bandsPerImage, workers)
+        let (eCount, dCount) = scratchFloats(band: band, height: height, width: width)
+        let perWorker = eCount + dCount + 16
+        let base = ensureScratch(perWorker * workers)
+
+        pool.parallelRanges(batch * parts) { worker, range in
+            let e = base + worker * perWorker
+            let d = e + eCount
+            for item in range {
+                let n = item / parts, part = item % parts
+                let b0 = part * bandsPerImage / parts, b1 = (part + 1) * bandsPerImage / parts
+                runPart(image: n, oyStart: b0 * band, oyEnd: min(oh, b1 * band), band: band,
+                        input: input, height: height, width: width, output: output, residual: residual,
+                        expanded: e, depthwiseOut: d)
+            }
+        }
+
+        if Conv2D.profiling {
+            Conv2D.record(kind: .fused, nanoseconds: DispatchTime.now().uptimeNanoseconds - start,
+                          flops: Double(batch) * flops(height: height, width: width))
+        }
+    }
+
+    /// Output rows oyStart..<oyEnd of image n, band after band, on the calling thread.
+    private func runPart(image n: Int, oyStart: Int, oyEnd: Int, band: Int, input: UnsafePointer<Float>,
+                         height: Int, width: Int, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                         expanded e: UnsafeMutablePointer<Float>, depthwiseOut d: UnsafeMutablePointer<Float>) {
+        let ds = depthwise.shape
+        let (oh, ow) = outputSize(height: height, width: width)
+        let cin = inChannels, cm = ds.inChannels, cout = outChannels
+        let rowFloats = width * cm
+        let image = input + n * height * width * cin
+        var eLo = 0, eHi = 0   // image rows held in `e` (e row 0 = image row eLo)
+        var o0 = oyStart
+        while o0 < oyEnd {
+            let o1 = min(o0 + band, oyEnd)
+            let lo = max(0, o0 * ds.strideH - ds.padTop)
+            let hi = min(height, (o1 - 1) * ds.strideH - ds.padTop + ds.kernelH)
+            let bandInput: UnsafePointer<Float>
+            if let ex = expand {
+                var have = 0
+                if eHi > lo && eLo <= lo {
+                    // The halo of the previous band: move it to the front rather than recompute it.
+                    have = min(eHi, hi) - lo
+                    if lo > eLo { memmove(e, e + (lo - eLo) * rowFloats, have * rowFloats * 4) }
+                }
+                if hi > lo + have {
+                    ex.forwardSerial(input: image + (lo + have) * width * cin, batch: 1, height: hi - lo - have, width: width,
+                                     output: e + have * rowFloats, residual: nil)
+                }
+                eLo = lo; eHi = hi
+                bandInput = UnsafePointer(e)
+            } else {
+                bandInput = image + lo * rowFloats
+            }
+            dw.forwardRows(band: bandInput, bandRow0: lo, height: height, width: width, oy0: o0, oy1: o1,
+                           output: d, residual: nil)
+            let outOffset = ((n * oh) + o0) * ow * cout
+            project.forwardSerial(input: d, batch: 1, height: o1 - o0, width: ow, output: output + outOffset,
+                                  residual: residual.map { $0 + outOffset })
+            o0 = o1
+        }
+    }
+
+    private func ensureScratch(_ count: Int) -> UnsafeMutablePointer<Float> {
+        scratchLock.lock(); defer { scratchLock.unlock() }
+        if let s = scratch, scratchCapacity >= count { return s }
+        scratch?.deallocate()
+        let s = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        s.initialize(repeating: 0, count: count)
+        scratch = s
+        scratchCapacity = count
+        return s
+    }
+}

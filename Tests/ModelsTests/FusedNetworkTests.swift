@@ -1,0 +1,46 @@
+import XCTest
+@testable import Models
+import TestSupport
+
+/// Whole networks with MBConv blocks fused band by band against the same networks run layer by
+/// layer: every block fused (threshold 0), odd input sizes, batch 1 and 3, 1 and 2 threads. The
+/// golden tests cover the default threshold at the trained sizes.
+final class FusedNetworkTests: XCTestCase {
+    func logits(_ name: String, fuse: Int?, inputSize: Int, threads: Int, input: [Float], count: Int) throws -> (fusedSteps: Int, logits: [Float]) {
+        let d = try XCTUnwrap(ModelCatalog.definition(named: name))
+        let saved = Network.fuseMinimumBytes
+        Network.fuseMinimumBytes = fuse
+        defer { Network.fuseMinimumBytes = saved }
+        let e = try Embedder(name: name, definition: d, weights: SeededWeights.weights(for: d, seed: 11), threads: threads,
+                             inputSize: inputSize)
+        let fusedSteps = e.takeLayerProfile().filter { $0.kind == "fused" }.count
+        var out = [Float](repeating: .nan, count: count * d.classes)
+        out.withUnsafeMutableBufferPointer { p in _ = e.run(batch: input, count: count, logits: p.baseAddress!) }
+        return (fusedSteps, out)
+    }
+
+    func testEveryBlockFusedMatchesLayerByLayer() throws {
+        for (name, size) in [("efficientnet-lite0", 45), ("efficientnet-lite2", 38)] {
+            for count in [1, 3] {
+                let input = SeededWeights.uniform("fused-input", seed: 3, count: count * size * size * 3)
+                let plain = try logits(name, fuse: nil, inputSize: size, threads: 2, input: input, count: count)
+                XCTAssertEqual(plain.fusedSteps, 0)
+                for threads in [1, 2] {
+                    let fused = try logits(name, fuse: 0, inputSize: size, threads: threads, input: input, count: count)
+                    // Every block: 1 without expand + 15 (Lite0) or 20 (Lite2) with.
+                    XCTAssertEqual(fused.fusedSteps, name == "efficientnet-lite0" ? 16 : 21, name)
+                    XCTAssertLessThanOrEqual(maxRelativeError(fused.logits, plain.logits), 1e-4,
+                                             "\(name) \(size)x\(size) batch \(count) threads \(threads)")
+                    XCTAssertGreaterThan(cosineSimilarity(fused.logits, plain.logits), 0.99999)
+                }
+            }
+        }
+    }
+
+    /// ResNets have no depthwise layers: nothing is fused, whatever the threshold.
+    func testResNetHasNothingToFuse() throws {
+        let input = SeededWeights.uniform("fused-input", seed: 4, count: 32 * 32 * 3)
+        let r = try logits("resnet18", fuse: 0, inputSize: 32, threads: 2, input: input, count: 1)
+        XCTAssertEqual(r.fusedSteps, 0)
+    }
+}
