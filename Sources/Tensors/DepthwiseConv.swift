@@ -1,7 +1,10 @@
 /// Depthwise convolution (one input channel per output channel), computed directly on NHWC: the
-/// channels of a pixel are contiguous, so each multiply-add covers 8 channels of one tap. Inside the
-/// image (no padding under the window) four neighbouring output pixels are computed together so one
-/// weight load feeds four FMAs; the border pixels go through a bounds-checked path.
+/// channels of a pixel are contiguous, so each multiply-add covers 8 channels of one tap. Four
+/// neighbouring output pixels are computed together so one weight load feeds four FMAs (8
+/// accumulators over 16 channels hide the FMA latency). Each group of four reads its input through
+/// a small table of pointers per tap, with taps in the padding pointing at a zero row: border pixels
+/// then take the same fast path as interior ones. That matters on EfficientNet's late 7x7 and 14x14
+/// maps with 5x5 kernels, where a bounds-checked border path used to cover most of the pixels.
 struct DepthwisePlan {
     let shape: ConvShape
     let channels: Int
@@ -10,6 +13,8 @@ struct DepthwisePlan {
     /// [tap][stride], zero-padded.
     let weights: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>
+    /// Stands in for input pixels in the padding; `stride` long.
+    let zeros: UnsafeMutablePointer<Float>
 
     init(shape s: ConvShape, oihw: UnsafePointer<Float>, bias b: UnsafePointer<Float>) {
         shape = s
@@ -24,9 +29,11 @@ struct DepthwisePlan {
         bias = .allocate(capacity: stride)
         bias.initialize(repeating: 0, count: stride)
         bias.update(from: b, count: channels)
+        zeros = .allocate(capacity: stride)
+        zeros.initialize(repeating: 0, count: stride)
     }
 
-    func deallocate() { weights.deallocate(); bias.deallocate() }
+    func deallocate() { weights.deallocate(); bias.deallocate(); zeros.deallocate() }
 
     func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                  output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
@@ -39,23 +46,17 @@ struct DepthwisePlan {
 
     private func run<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                                 output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
-        let s = shape
-        let (oh, ow) = s.outputSize(height: height, width: width)
+        let (oh, ow) = shape.outputSize(height: height, width: width)
         let c = channels
-        let (oxLo, oxHi) = interiorColumns(width: width, ow: ow)
-        pool.parallelFor(batch * oh) { task in
-            let n = task / oh, oy = task % oh
-            row(f, band: input + n * height * width * c, bandRow0: 0, height: height, width: width, oy: oy,
-                ow: ow, oxLo: oxLo, oxHi: oxHi, out: output + task * ow * c, residual: residual.map { $0 + task * ow * c })
+        pool.parallelRanges(batch * oh) { _, range in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: shape.kernelH * shape.kernelW * 4) { table in
+                for task in range {
+                    let n = task / oh, oy = task % oh
+                    row(f, band: input + n * height * width * c, bandRow0: 0, height: height, width: width, oy: oy, ow: ow,
+                        table: table.baseAddress!, out: output + task * ow * c, residual: residual.map { $0 + task * ow * c })
+                }
+            }
         }
-    }
-
-    /// Output columns whose whole window lies inside the image (the 4-pixel fast path).
-    private func interiorColumns(width: Int, ow: Int) -> (Int, Int) {
-        let s = shape
-        let oxLo = min(ow, (s.padLeft + s.strideW - 1) / s.strideW)
-        let oxHi = max(oxLo, min(ow, width - s.kernelW + s.padLeft >= 0 ? (width - s.kernelW + s.padLeft) / s.strideW + 1 : 0))
-        return (oxLo, oxHi)
     }
 
     /// Output rows oy0..<oy1 of one image, on the calling thread, from a band of input rows that starts
@@ -74,157 +75,107 @@ struct DepthwisePlan {
     private func rows<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int, oy0: Int, oy1: Int,
                                  output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
         let (_, ow) = shape.outputSize(height: height, width: width)
-        let (oxLo, oxHi) = interiorColumns(width: width, ow: ow)
         let c = channels
-        for oy in oy0..<oy1 {
-            let off = (oy - oy0) * ow * c
-            row(f, band: band, bandRow0: bandRow0, height: height, width: width, oy: oy, ow: ow, oxLo: oxLo, oxHi: oxHi,
-                out: output + off, residual: residual.map { $0 + off })
-        }
-    }
-
-    /// One output row. `band` holds image rows from `bandRow0` on; the window rows are clipped to the
-    /// image with the true row numbers, then addressed relative to the band.
-    @inline(__always)
-    private func row<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int, oy: Int,
-                                ow: Int, oxLo: Int, oxHi: Int, out outRow: UnsafeMutablePointer<Float>,
-                                residual resRow: UnsafePointer<Float>?) {
-        let s = shape, c = channels
-        let iy0 = oy * s.strideH - s.padTop
-        let kyLo = max(0, -iy0), kyHi = max(kyLo, min(s.kernelH, height - iy0))
-        let rel = iy0 - bandRow0
-        var ox = 0
-        while ox < ow {
-            if ox >= oxLo && ox + 4 <= oxHi {
-                block4(f, image: band, width: width, iy0: rel, kyLo: kyLo, kyHi: kyHi, ox: ox,
-                       out: outRow + ox * c, residual: resRow.map { $0 + ox * c })
-                ox += 4
-            } else {
-                single(f, image: band, width: width, iy0: rel, kyLo: kyLo, kyHi: kyHi, ox: ox, cStart: 0,
-                       out: outRow + ox * c, residual: resRow.map { $0 + ox * c })
-                ox += 1
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: shape.kernelH * shape.kernelW * 4) { table in
+            for oy in oy0..<oy1 {
+                let off = (oy - oy0) * ow * c
+                row(f, band: band, bandRow0: bandRow0, height: height, width: width, oy: oy, ow: ow,
+                    table: table.baseAddress!, out: output + off, residual: residual.map { $0 + off })
             }
         }
     }
 
-    /// Four output pixels ox..<ox+4, all windows inside the image horizontally.
+    /// One output row, four pixels at a time. `band` holds image rows from `bandRow0` on; taps are
+    /// tested against the true image rows and columns, then addressed relative to the band.
+    /// `table` has room for kernelH x kernelW x 4 pointers.
     @inline(__always)
-    private func block4<F: MulAdd>(_: F.Type, image: UnsafePointer<Float>, width: Int, iy0: Int, kyLo: Int, kyHi: Int,
-                                   ox: Int, out: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
-        let s = shape, c = channels, kw = s.kernelW
-        let ix0 = ox * s.strideW - s.padLeft
-        let step = s.strideW * c
-        let act = s.activation
+    private func row<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int, oy: Int,
+                                ow: Int, table: UnsafeMutablePointer<UnsafePointer<Float>>, out outRow: UnsafeMutablePointer<Float>,
+                                residual resRow: UnsafePointer<Float>?) {
+        let s = shape, c = channels, kh = s.kernelH, kw = s.kernelW
+        let iy0 = oy * s.strideH - s.padTop
+        let zero = UnsafePointer(zeros)
+        var ox = 0
+        while ox < ow {
+            let valid = min(4, ow - ox)
+            for j in 0..<4 {
+                // Missing pixels of a last short group repeat the last real one (computed, not stored).
+                let ix0 = (ox + min(j, valid - 1)) * s.strideW - s.padLeft
+                for ky in 0..<kh {
+                    let iy = iy0 + ky
+                    let rowInside = iy >= 0 && iy < height
+                    let rowBase = band + (iy - bandRow0) * width * c
+                    for kx in 0..<kw {
+                        let ix = ix0 + kx
+                        table[(ky * kw + kx) * 4 + j] = rowInside && ix >= 0 && ix < width ? rowBase + ix * c : zero
+                    }
+                }
+            }
+            block4(f, table: UnsafePointer(table), taps: kh * kw, valid: valid, out: outRow + ox * c,
+                   residual: resRow.map { $0 + ox * c })
+            ox += 4
+        }
+    }
+
+    /// Four output pixels (the first `valid` of them stored), input read through `table`
+    /// ([tap][pixel] pointers to the pixel's channel 0).
+    @inline(__always)
+    private func block4<F: MulAdd>(_: F.Type, table: UnsafePointer<UnsafePointer<Float>>, taps: Int, valid: Int,
+                                   out: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
+        let c = channels, act = shape.activation, ws = stride
+        @inline(__always) func put(_ j: Int, _ v: Vec, _ ch: Int) {
+            guard j < valid else { return }
+            var r = v
+            if let res = residual { r += res.vec(j * c + ch) }
+            out.store(activate(r, act), j * c + ch)
+        }
         var cb = 0
-        // 16 channels x 4 pixels: eight independent accumulators hide the FMA latency.
         while cb + 2 * vecWidth <= c {
             let bv0 = bias.vec(cb), bv1 = bias.vec(cb + vecWidth)
             var a0 = bv0, a1 = bv0, a2 = bv0, a3 = bv0
             var e0 = bv1, e1 = bv1, e2 = bv1, e3 = bv1
-            for ky in kyLo..<kyHi {
-                var p = image + ((iy0 + ky) * width + ix0) * c + cb
-                var wp = UnsafePointer(weights) + ky * kw * stride + cb
-                for _ in 0..<kw {
-                    let w0 = wp.vec(0), w1 = wp.vec(vecWidth)
-                    F.madd(&a0, p.vec(0), w0); F.madd(&e0, p.vec(vecWidth), w1)
-                    F.madd(&a1, p.vec(step), w0); F.madd(&e1, p.vec(step + vecWidth), w1)
-                    F.madd(&a2, p.vec(2 * step), w0); F.madd(&e2, p.vec(2 * step + vecWidth), w1)
-                    F.madd(&a3, p.vec(3 * step), w0); F.madd(&e3, p.vec(3 * step + vecWidth), w1)
-                    p += c
-                    wp += stride
-                }
+            var wp = UnsafePointer(weights) + cb
+            var tp = table
+            for _ in 0..<taps {
+                let w0 = wp.vec(0), w1 = wp.vec(vecWidth)
+                let p0 = tp[0] + cb, p1 = tp[1] + cb, p2 = tp[2] + cb, p3 = tp[3] + cb
+                F.madd(&a0, p0.vec(0), w0); F.madd(&e0, p0.vec(vecWidth), w1)
+                F.madd(&a1, p1.vec(0), w0); F.madd(&e1, p1.vec(vecWidth), w1)
+                F.madd(&a2, p2.vec(0), w0); F.madd(&e2, p2.vec(vecWidth), w1)
+                F.madd(&a3, p3.vec(0), w0); F.madd(&e3, p3.vec(vecWidth), w1)
+                tp += 4
+                wp += ws
             }
-            if let r = residual {
-                a0 += r.vec(cb); a1 += r.vec(c + cb); a2 += r.vec(2 * c + cb); a3 += r.vec(3 * c + cb)
-                let r1 = r + vecWidth
-                e0 += r1.vec(cb); e1 += r1.vec(c + cb); e2 += r1.vec(2 * c + cb); e3 += r1.vec(3 * c + cb)
-            }
-            out.store(activate(a0, act), cb); out.store(activate(e0, act), cb + vecWidth)
-            out.store(activate(a1, act), c + cb); out.store(activate(e1, act), c + cb + vecWidth)
-            out.store(activate(a2, act), 2 * c + cb); out.store(activate(e2, act), 2 * c + cb + vecWidth)
-            out.store(activate(a3, act), 3 * c + cb); out.store(activate(e3, act), 3 * c + cb + vecWidth)
+            put(0, a0, cb); put(0, e0, cb + vecWidth)
+            put(1, a1, cb); put(1, e1, cb + vecWidth)
+            put(2, a2, cb); put(2, e2, cb + vecWidth)
+            put(3, a3, cb); put(3, e3, cb + vecWidth)
             cb += 2 * vecWidth
         }
         while cb + vecWidth <= c {
             let bv = bias.vec(cb)
             var a0 = bv, a1 = bv, a2 = bv, a3 = bv
-            for ky in kyLo..<kyHi {
-                let rowp = image + ((iy0 + ky) * width + ix0) * c + cb
-                let wrow = UnsafePointer(weights) + ky * kw * stride + cb
-                for kx in 0..<kw {
-                    let wv = wrow.vec(kx * stride)
-                    let p = rowp + kx * c
-                    F.madd(&a0, p.vec(0), wv)
-                    F.madd(&a1, p.vec(step), wv)
-                    F.madd(&a2, p.vec(2 * step), wv)
-                    F.madd(&a3, p.vec(3 * step), wv)
-                }
+            var wp = UnsafePointer(weights) + cb
+            var tp = table
+            for _ in 0..<taps {
+                let w = wp.vec(0)
+                F.madd(&a0, (tp[0] + cb).vec(0), w); F.madd(&a1, (tp[1] + cb).vec(0), w)
+                F.madd(&a2, (tp[2] + cb).vec(0), w); F.madd(&a3, (tp[3] + cb).vec(0), w)
+                tp += 4
+                wp += ws
             }
-            if let r = residual {
-                a0 += r.vec(cb); a1 += r.vec(c + cb); a2 += r.vec(2 * c + cb); a3 += r.vec(3 * c + cb)
-            }
-            out.store(activate(a0, act), cb)
-            out.store(activate(a1, act), c + cb)
-            out.store(activate(a2, act), 2 * c + cb)
-            out.store(activate(a3, act), 3 * c + cb)
+            put(0, a0, cb); put(1, a1, cb); put(2, a2, cb); put(3, a3, cb)
             cb += vecWidth
         }
         if cb < c {
-            for j in 0..<4 {
-                single(F.self, image: image, width: width, iy0: iy0, kyLo: kyLo, kyHi: kyHi, ox: ox + j, cStart: cb,
-                       out: out + j * c, residual: residual.map { $0 + j * c })
-            }
-        }
-    }
-
-    /// One output pixel, any position (taps in the padding skipped), channels cStart..<channels.
-    @inline(__always)
-    private func single<F: MulAdd>(_: F.Type, image: UnsafePointer<Float>, width: Int, iy0: Int, kyLo: Int, kyHi: Int,
-                                   ox: Int, cStart: Int, out: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
-        let s = shape, c = channels, kw = s.kernelW
-        let ix0 = ox * s.strideW - s.padLeft
-        let kxLo = max(0, -ix0), kxHi = max(kxLo, min(kw, width - ix0))
-        let act = s.activation
-        var cb = cStart
-        // 32 channels at a time: four independent accumulators instead of one latency-bound chain.
-        while cb + 4 * vecWidth <= c {
-            var a0 = bias.vec(cb), a1 = bias.vec(cb + 8), a2 = bias.vec(cb + 16), a3 = bias.vec(cb + 24)
-            for ky in kyLo..<kyHi {
-                var p = image + ((iy0 + ky) * width + ix0 + kxLo) * c + cb
-                var wp = UnsafePointer(weights) + (ky * kw + kxLo) * stride + cb
-                for _ in kxLo..<kxHi {
-                    F.madd(&a0, p.vec(0), wp.vec(0)); F.madd(&a1, p.vec(8), wp.vec(8))
-                    F.madd(&a2, p.vec(16), wp.vec(16)); F.madd(&a3, p.vec(24), wp.vec(24))
-                    p += c
-                    wp += stride
+            for j in 0..<valid {
+                for ch in cb..<c {
+                    var a = bias[ch]
+                    for t in 0..<taps { a += table[t * 4 + j][ch] * weights[t * ws + ch] }
+                    if let r = residual { a += r[j * c + ch] }
+                    out[j * c + ch] = act.apply(a)
                 }
             }
-            if let r = residual { a0 += r.vec(cb); a1 += r.vec(cb + 8); a2 += r.vec(cb + 16); a3 += r.vec(cb + 24) }
-            out.store(activate(a0, act), cb); out.store(activate(a1, act), cb + 8)
-            out.store(activate(a2, act), cb + 16); out.store(activate(a3, act), cb + 24)
-            cb += 4 * vecWidth
-        }
-        while cb + vecWidth <= c {
-            var a = bias.vec(cb)
-            for ky in kyLo..<kyHi {
-                let rowp = image + ((iy0 + ky) * width + ix0) * c + cb
-                let wrow = UnsafePointer(weights) + ky * kw * stride + cb
-                for kx in kxLo..<kxHi { F.madd(&a, rowp.vec(kx * c), wrow.vec(kx * stride)) }
-            }
-            if let r = residual { a += r.vec(cb) }
-            out.store(activate(a, act), cb)
-            cb += vecWidth
-        }
-        while cb < c {
-            var a = bias[cb]
-            for ky in kyLo..<kyHi {
-                let rowp = image + ((iy0 + ky) * width + ix0) * c + cb
-                let wrow = weights + ky * kw * stride + cb
-                for kx in kxLo..<kxHi { a += rowp[kx * c] * wrow[kx * stride] }
-            }
-            if let r = residual { a += r[cb] }
-            out[cb] = act.apply(a)
-            cb += 1
         }
     }
 }
