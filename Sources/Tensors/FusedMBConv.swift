@@ -25,7 +25,10 @@ public final class FusedMBConv: @unchecked Sendable {
     public let bandRows: Int?
     /// Per worker: the expanded band plus the depthwise output of the band, sized to stay in a 512 KB
     /// L2 next to the block's weights and the input/output rows streaming through.
-    public static let scratchBudgetBytes = 256 * 1024
+    /// `CORRAL_FUSE_BUDGET_KB` overrides it, for tuning with `corral bench embed`.
+    public static let scratchBudgetBytes: Int = {
+        ProcessInfo.processInfo.environment["CORRAL_FUSE_BUDGET_KB"].flatMap(Int.init).map { max(1, $0) * 1024 } ?? 256 * 1024
+    }()
 
     private let dw: DepthwisePlan
     private var scratch: UnsafeMutablePointer<Float>?

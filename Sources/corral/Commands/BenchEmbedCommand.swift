@@ -92,6 +92,7 @@ struct BenchEmbedCommand: ParsableCommand {
         Conv2D.profiling = profile
         _ = Conv2D.takeProfile()
         _ = embedder.takeLayerProfile()
+        let cpuStart = Self.cpuSeconds()
         var images = 0, calls = 0
         var callTimes: [Double] = []
         let start = DispatchTime.now().uptimeNanoseconds
@@ -103,6 +104,7 @@ struct BenchEmbedCommand: ParsableCommand {
             images += batch; calls += 1
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         } while elapsed < seconds || calls < 3
+        let cpuPerImage = (Self.cpuSeconds() - cpuStart) / Double(images)
         Conv2D.profiling = false
         let kinds = Conv2D.takeProfile()
         let layers = profileLayers ? embedder.takeLayerProfile() : []
@@ -121,7 +123,7 @@ struct BenchEmbedCommand: ParsableCommand {
                 "\"images_per_second\": \(Self.round(rate, 2))",
                 "\"images_per_second_median_call\": \(Self.round(medianRate, 2))",
                 "\"images\": \(images)", "\"seconds\": \(Self.round(elapsed, 3))",
-                "\"peak_memory_mb\": \(Self.round(peakMB, 1))", "\"weights\": \"\(weightsSource)\"",
+                "\"peak_memory_mb\": \(Self.round(peakMB, 1))", "\"cpu_ms_per_image\": \(Self.round(cpuPerImage * 1000, 3))", "\"weights\": \"\(weightsSource)\"",
                 "\"input_size\": \(size)", "\"conv_gflop_per_image\": \(Self.round(convFlops / 1e9, 4))",
             ]
             if profile {
@@ -142,8 +144,8 @@ struct BenchEmbedCommand: ParsableCommand {
             }
             print("{" + fields.joined(separator: ", ") + "}")
         case .text:
-            print(String(format: "%@: %.1f images/s (median call %.1f images/s), %d thread(s), batch %d, %@ weights, peak memory %.0f MB",
-                         model, rate, medianRate, threadCount, batch, weightsSource, peakMB))
+            print(String(format: "%@: %.1f images/s (median call %.1f images/s), %d thread(s), batch %d, %@ weights, peak memory %.0f MB, CPU %.2f ms/image",
+                         model, rate, medianRate, threadCount, batch, weightsSource, peakMB, cpuPerImage * 1000))
             if profile {
                 let peak = peakPerCore * Double(threadCount)
                 print(String(format: "measured peak %.1f GFLOP/s (%d thread(s), micro-kernel in L1)", peak, threadCount))
@@ -199,6 +201,14 @@ struct BenchEmbedCommand: ParsableCommand {
             out[name] = WeightTensor(shape: shape, data: data)
         }
         return out
+    }
+
+    /// User + system CPU time of the process: at one thread a steadier measure than wall time on a
+    /// shared machine (time the scheduler gives to others is not counted; cache contention still is).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func peakMemoryMB() -> Double {
