@@ -246,9 +246,17 @@ final class Network {
 
         let profiling = Conv2D.profiling
         if profiling { profiledImages += batch }
+        // With one thread, the thread's CPU time: on a shared machine wall time also counts the time
+        // the scheduler gave to other processes, which swamps the differences between layers.
+        let clock = pool.threads == 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC
+        func now() -> UInt64 {
+            var t = timespec()
+            clock_gettime(clock, &t)
+            return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+        }
         for (i, step) in steps.enumerated() {
-            let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-            defer { if profiling { stepNanoseconds[i] += DispatchTime.now().uptimeNanoseconds - start } }
+            let start = profiling ? now() : 0
+            defer { if profiling { stepNanoseconds[i] += now() - start } }
             switch step {
             case .conv(let conv, let input, let residual, let output):
                 let s = shapes[input]

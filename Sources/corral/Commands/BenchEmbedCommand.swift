@@ -157,7 +157,7 @@ struct BenchEmbedCommand: ParsableCommand {
                 }
                 if profileLayers {
                     let total = max(1e-9, layers.reduce(0) { $0 + $1.millisecondsPerImage })
-                    print("per layer (ms/image, GFLOP/s, share of the network's layer time):")
+                    print("per layer (\(threadCount == 1 ? "thread CPU" : "wall") ms/image, GFLOP/s, share of the network's layer time):")
                     for l in layers {
                         print(String(format: "  %-28@ %-9@ %-36@ %7.3f ms %6.1f GFLOP/s %5.1f%%",
                                      l.name as NSString, l.kind as NSString, l.detail as NSString,
