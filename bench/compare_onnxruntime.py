@@ -306,13 +306,13 @@ def ort_session(model, threads):
 def ort_bench(session, batch, size, seconds):
     x = np.random.default_rng(7).uniform(-1, 1, (batch, 3, size, size)).astype(np.float32)
     session.run(None, {"input": x})  # warm-up
-    images, start = 0, time.perf_counter()
+    images, start, cpu = 0, time.perf_counter(), time.process_time()
     while True:
         session.run(None, {"input": x})
         images += batch
         elapsed = time.perf_counter() - start
         if elapsed >= seconds and images >= 3 * batch:
-            return images / elapsed
+            return images / elapsed, (time.process_time() - cpu) * 1000 / images
 
 
 def main():
@@ -370,18 +370,22 @@ def main():
                 if not ok:
                     sys.exit(1)
 
-                corral_rates, ort_rates, mems = [], [], []
+                corral_rates, ort_rates, mems, corral_cpu, ort_cpu = [], [], [], [], []
                 for r in range(args.rounds):
                     # Alternate who goes first so a slow phase of the shared machine hits both alike.
                     order = ["ort", "corral"] if r % 2 == 0 else ["corral", "ort"]
                     for who in order:
                         if who == "ort":
-                            ort_rates.append(ort_bench(session, batch, size, args.seconds))
+                            rate, cpu = ort_bench(session, batch, size, args.seconds)
+                            ort_rates.append(rate)
+                            ort_cpu.append(cpu)
                         else:
                             c = corral_bench(args.binary, env, model_name, threads, batch, args.seconds)
                             corral_rates.append(c["images_per_second"])
                             mems.append(c["peak_memory_mb"])
-                    print(f"  round {r + 1}: corral {corral_rates[-1]:.1f} img/s, onnxruntime {ort_rates[-1]:.1f} img/s", flush=True)
+                            corral_cpu.append(c.get("cpu_ms_per_image", float("nan")))
+                    print(f"  round {r + 1}: corral {corral_rates[-1]:.1f} img/s ({corral_cpu[-1]:.2f} CPU ms/image), "
+                          f"onnxruntime {ort_rates[-1]:.1f} img/s ({ort_cpu[-1]:.2f} CPU ms/image)", flush=True)
                 mc, mo = statistics.median(corral_rates), statistics.median(ort_rates)
                 # Each round's two runs sit next to each other in time, so their ratio is the least
                 # disturbed by the neighbours' load; the median of those is the headline figure.
@@ -390,10 +394,15 @@ def main():
                 print(f"  median: corral {mc:.1f} img/s, onnxruntime {mo:.1f} img/s, ratio of medians {mc / mo:.2f}x, "
                       f"median of per-round ratios {paired:.2f}x (rounds: {', '.join(f'{q:.2f}' for q in ratios)}; "
                       f"corral peak memory {max(mems):.0f} MB)", flush=True)
+                # CPU time per image (both processes, all their threads): on a loaded machine time the
+                # scheduler gives to others is not counted, so at one thread this is the steadier figure.
+                cc, co = statistics.median(corral_cpu), statistics.median(ort_cpu)
+                print(f"  CPU time per image: corral {cc:.2f} ms, onnxruntime {co:.2f} ms, ratio onnxruntime/corral {co / cc:.2f}x", flush=True)
                 if args.json:
                     print(json.dumps({"model": model_name, "threads": threads, "batch": batch, "corral_images_per_second": mc,
                                       "onnxruntime_images_per_second": mo, "ratio": mc / mo, "paired_ratio": paired,
                                       "round_ratios": ratios, "rounds": args.rounds,
+                                      "corral_cpu_ms_per_image": cc, "onnxruntime_cpu_ms_per_image": co, "cpu_ratio": co / cc,
                                       "logits_max_rel_diff": max_rel, "corral_peak_memory_mb": max(mems),
                                       "onnxruntime_version": ort.__version__}))
 

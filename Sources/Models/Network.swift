@@ -41,8 +41,9 @@ final class Network {
     let arenaCount: Int
     /// Floats per image in each arena (the largest value it ever holds).
     let arenaStride: Int
-    let classifierWeight: [Float]   // [classes x embeddingSize], nn.Linear layout
-    let classifierBias: [Float]
+    /// The fully connected classifier as a 1x1 convolution over a 1x1 map: its weights are packed once
+    /// here, where `fullyConnected` would repack all 1280 x 1000 of them on every call.
+    let classifier: Conv2D
     var embeddingSize: Int { shapes[definition.features].channels }
     var classes: Int { definition.classes }
 
@@ -104,15 +105,16 @@ final class Network {
                 return ([input], output)
             }
         }, features: definition.features, valueCount: shapes.count)
-        stepNanoseconds = [UInt64](repeating: 0, count: steps.count)
+        stepNanoseconds = [UInt64](repeating: 0, count: steps.count + 1)   // + the head
         self.steps = steps
         self.shapes = shapes
         self.arenaOf = plan.arenaOf
         self.arenaCount = plan.arenaCount
         // Values inside fused blocks have no arena (-1) and need no room.
         self.arenaStride = shapes.indices.dropFirst().filter { plan.arenaOf[$0] >= 0 }.map { shapes[$0].count }.max() ?? 0
-        classifierWeight = weights[definition.classifierWeight]!.data
-        classifierBias = weights[definition.classifierBias]!.data
+        let embedding = shapes[definition.features].channels
+        classifier = Conv2D(shape: ConvShape(inChannels: embedding, outChannels: definition.classes, kernel: 1),
+                            weights: weights[definition.classifierWeight]!.data, bias: weights[definition.classifierBias]!.data)
     }
 
     deinit { arenas?.deallocate() }
@@ -191,7 +193,10 @@ final class Network {
                 out.append((stepNames[i], "\(s.height)x\(s.width)x\(s.channels)", "pool", ns, 0))
             }
         }
-        stepNanoseconds = [UInt64](repeating: 0, count: steps.count)
+        let f = shapes[definition.features]
+        out.append(("head", "global average pool \(f.height)x\(f.width)x\(f.channels), classifier ->\(classes)", "head",
+                    Double(stepNanoseconds[steps.count]) / images, 2.0 * Double(f.channels * classes)))
+        stepNanoseconds = [UInt64](repeating: 0, count: steps.count + 1)
         profiledImages = 0
         return out
     }
@@ -272,15 +277,12 @@ final class Network {
                           kernel: k, stride: st, padding: pad, output: value(output)!, pool: pool)
             }
         }
+        let start = profiling ? now() : 0
         let f = shapes[definition.features]
         globalAveragePool(read(definition.features), batch: batch, height: f.height, width: f.width,
                           channels: f.channels, output: features)
-        classifierWeight.withUnsafeBufferPointer { w in
-            classifierBias.withUnsafeBufferPointer { b in
-                fullyConnected(UnsafePointer(features), batch: batch, inFeatures: f.channels, outFeatures: classes,
-                               weights: w.baseAddress!, bias: b.baseAddress!, output: logits, pool: pool)
-            }
-        }
+        classifier.forward(input: features, batch: batch, height: 1, width: 1, output: logits, pool: pool)
+        if profiling { stepNanoseconds[steps.count] += now() - start }
     }
 }
 
