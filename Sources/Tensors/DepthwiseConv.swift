@@ -5,6 +5,8 @@
 /// a small table of pointers per tap, with taps in the padding pointing at a zero row: border pixels
 /// then take the same fast path as interior ones. That matters on EfficientNet's late 7x7 and 14x14
 /// maps with 5x5 kernels, where a bounds-checked border path used to cover most of the pixels.
+import Foundation
+
 struct DepthwisePlan {
     let shape: ConvShape
     let channels: Int
@@ -15,6 +17,14 @@ struct DepthwisePlan {
     let bias: UnsafeMutablePointer<Float>
     /// Stands in for input pixels in the padding; `stride` long.
     let zeros: UnsafeMutablePointer<Float>
+    /// The same weights and bias for the tiled kernel (DepthwiseTiled.swift): [tap][channels rounded up to 16].
+    let weights16: UnsafeMutablePointer<Float>
+    let bias16: UnsafeMutablePointer<Float>
+    var stride16: Int { (channels + 15) / 16 * 16 }
+
+    /// Which kernel runs: the channel-tiled one over a zero-padded L1 copy (default), or the pointer
+    /// table one. `CORRAL_DW_TILED=0` picks the latter, for side-by-side benchmarks; tests run both.
+    nonisolated(unsafe) static var tiled = ProcessInfo.processInfo.environment["CORRAL_DW_TILED"] != "0"
 
     init(shape s: ConvShape, oihw: UnsafePointer<Float>, bias b: UnsafePointer<Float>) {
         shape = s
@@ -31,9 +41,20 @@ struct DepthwisePlan {
         bias.update(from: b, count: channels)
         zeros = .allocate(capacity: stride)
         zeros.initialize(repeating: 0, count: stride)
+        let s16 = (channels + 15) / 16 * 16
+        weights16 = .allocate(capacity: taps * s16)
+        weights16.initialize(repeating: 0, count: taps * s16)
+        for c in 0..<channels {
+            for t in 0..<taps { weights16[t * s16 + c] = oihw[c * taps + t] }
+        }
+        bias16 = .allocate(capacity: s16)
+        bias16.initialize(repeating: 0, count: s16)
+        bias16.update(from: b, count: channels)
     }
 
-    func deallocate() { weights.deallocate(); bias.deallocate(); zeros.deallocate() }
+    func deallocate() {
+        weights.deallocate(); bias.deallocate(); zeros.deallocate(); weights16.deallocate(); bias16.deallocate()
+    }
 
     func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                  output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
@@ -48,6 +69,22 @@ struct DepthwisePlan {
                                 output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
         let (oh, ow) = shape.outputSize(height: height, width: width)
         let c = channels
+        if DepthwisePlan.tiled {
+            let chunk = tiledChunkRows(width: width, oh: oh)
+            let chunks = (oh + chunk - 1) / chunk
+            pool.parallelRanges(batch * chunks) { _, range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: tiledBufferCount(width: width, rows: chunk)) { buffer in
+                    for task in range {
+                        let n = task / chunks, oy0 = (task % chunks) * chunk, oy1 = min(oh, oy0 + chunk)
+                        let off = (n * oh + oy0) * ow * c
+                        tiledRows(f, band: input + n * height * width * c, bandRow0: 0, height: height, width: width,
+                                  oy0: oy0, oy1: oy1, output: output + off, residual: residual.map { $0 + off },
+                                  buffer: buffer.baseAddress!, chunk: chunk)
+                    }
+                }
+            }
+            return
+        }
         pool.parallelRanges(batch * oh) { _, range in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: tableCount(ow: ow)) { table in
                 for task in range {
@@ -74,8 +111,21 @@ struct DepthwisePlan {
 
     private func rows<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int, oy0: Int, oy1: Int,
                                  output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
-        let (_, ow) = shape.outputSize(height: height, width: width)
+        let (oh, ow) = shape.outputSize(height: height, width: width)
         let c = channels
+        if DepthwisePlan.tiled {
+            let chunk = tiledChunkRows(width: width, oh: oh)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: tiledBufferCount(width: width, rows: chunk)) { buffer in
+                var a = oy0
+                while a < oy1 {
+                    let b = min(oy1, a + chunk), off = (a - oy0) * ow * c
+                    tiledRows(f, band: band, bandRow0: bandRow0, height: height, width: width, oy0: a, oy1: b,
+                              output: output + off, residual: residual.map { $0 + off }, buffer: buffer.baseAddress!, chunk: chunk)
+                    a = b
+                }
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: tableCount(ow: ow)) { table in
             for oy in oy0..<oy1 {
                 let off = (oy - oy0) * ow * c
