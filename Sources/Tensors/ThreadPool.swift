@@ -30,12 +30,13 @@ public final class ThreadPool: @unchecked Sendable {
     public func parallelRanges(_ count: Int, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
         if count <= 0 { return }
         let workers = min(threads, count)
-        if workers == 1 { body(0, 0..<count); return }
+        if workers == 1 { withFlushToZero { body(0, 0..<count) }; return }
         let chunks = min(count, workers * 4)
         let lock = NSLock()
         var next = 0
         withoutActuallyEscaping(body) { body in
             DispatchQueue.concurrentPerform(iterations: workers) { w in
+                withFlushToZero {
                 while true {
                     lock.lock()
                     let c = next
@@ -44,7 +45,28 @@ public final class ThreadPool: @unchecked Sendable {
                     if c >= chunks { break }
                     body(w, (c * count / chunks)..<((c + 1) * count / chunks))
                 }
+                }
             }
         }
     }
+}
+
+/// Runs `body` with denormal inputs and results flushed to zero (MXCSR DAZ + FTZ on x86-64), then
+/// restores the thread's previous mode. Why: with the real EfficientNet weights some activations and
+/// folded weights are denormal, and multiply-adds that produce or read denormals take a slow path;
+/// values below 1e-38 change nothing a network computes. Set per call because worker threads are
+/// Dispatch's, shared with the rest of the program.
+@inline(__always)
+public func withFlushToZero<R>(_ body: () throws -> R) rethrows -> R {
+    #if arch(x86_64) && os(Linux)
+    var saved = fenv_t()
+    fegetenv(&saved)
+    var fast = saved
+    fast.__mxcsr |= 0x8040   // FTZ (bit 15) | DAZ (bit 6)
+    fesetenv(&fast)
+    defer { fesetenv(&saved) }
+    return try body()
+    #else
+    return try body()
+    #endif
 }
