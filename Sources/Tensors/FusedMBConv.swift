@@ -26,7 +26,7 @@ public final class FusedMBConv: @unchecked Sendable {
     /// Per worker: the expanded band plus the depthwise output of the band, sized to stay in a 512 KB
     /// L2 next to the block's weights and the input/output rows streaming through.
     /// `CORRAL_FUSE_BUDGET_KB` overrides it, for tuning with `corral bench embed`.
-    public static let scratchBudgetBytes: Int = {
+    nonisolated(unsafe) public static var scratchBudgetBytes: Int = {
         ProcessInfo.processInfo.environment["CORRAL_FUSE_BUDGET_KB"].flatMap(Int.init).map { max(1, $0) * 1024 } ?? 256 * 1024
     }()
 

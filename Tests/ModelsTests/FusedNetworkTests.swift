@@ -1,5 +1,6 @@
 import XCTest
 @testable import Models
+import Tensors
 import TestSupport
 
 /// Whole networks with MBConv blocks fused band by band against the same networks run layer by
@@ -34,6 +35,22 @@ final class FusedNetworkTests: XCTestCase {
                     XCTAssertGreaterThan(cosineSimilarity(fused.logits, plain.logits), 0.99999)
                 }
             }
+        }
+    }
+
+    /// A scratch budget of a few KB forces bands of one or two rows even at a small input size, so
+    /// halo reuse between bands and parts of an image split between two workers run in a whole network.
+    func testSmallBandsMatchLayerByLayer() throws {
+        let size = 57, count = 3
+        let input = SeededWeights.uniform("fused-bands", seed: 5, count: count * size * size * 3)
+        let plain = try logits("efficientnet-lite0", fuse: nil, inputSize: size, threads: 2, input: input, count: count)
+        let saved = FusedMBConv.scratchBudgetBytes
+        FusedMBConv.scratchBudgetBytes = 8 * 1024
+        defer { FusedMBConv.scratchBudgetBytes = saved }
+        for threads in [1, 2] {
+            let fused = try logits("efficientnet-lite0", fuse: 0, inputSize: size, threads: threads, input: input, count: count)
+            XCTAssertEqual(fused.fusedSteps, 16)
+            XCTAssertLessThanOrEqual(maxRelativeError(fused.logits, plain.logits), 1e-4, "threads \(threads)")
         }
     }
 
