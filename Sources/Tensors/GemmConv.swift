@@ -47,7 +47,7 @@ struct GemmConvPlan {
                 cin0.append(p * nr); ks.append(cig); offs.append(total)
                 total += taps * cig * nr
             }
-            packed = .allocate(capacity: total)
+            packed = allocateAligned(total)
             for p in 0..<panels {
                 for t in 0..<taps {
                     let ky = t / s.kernelW, kx = t % s.kernelW
@@ -69,7 +69,7 @@ struct GemmConvPlan {
                 offs.append(total)
                 total += taps * ks[p] * nr
             }
-            packed = .allocate(capacity: max(total, 1))
+            packed = allocateAligned(max(total, 1))
             packed.initialize(repeating: 0, count: max(total, 1))
             for p in 0..<panels {
                 let dst = packed + offs[p]
@@ -88,17 +88,17 @@ struct GemmConvPlan {
             }
         }
         panelCin = cin0; panelK = ks; panelOffset = offs
-        bias = .allocate(capacity: panels * nr)
+        bias = allocateAligned(panels * nr)
         bias.initialize(repeating: 0, count: panels * nr)
         bias.update(from: b, count: s.outChannels)
-        zeros = .allocate(capacity: s.inChannels + 16)
+        zeros = allocateAligned(s.inChannels + 16)
         zeros.initialize(repeating: 0, count: s.inChannels + 16)
         let panelBytes = taps * (ks.max() ?? 1) * nr * 4
         panelsPerBlock = max(1, (192 * 1024) / panelBytes)
     }
 
     func deallocate() {
-        packed.deallocate(); bias.deallocate(); zeros.deallocate()
+        freeAligned(packed); freeAligned(bias); freeAligned(zeros)
     }
 
     func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
@@ -110,7 +110,122 @@ struct GemmConvPlan {
         }
     }
 
-    private func run<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+    /// Reduction chunks for a 1x1 conv with a long K: the 6 input rows of a tile are 6 x K floats, which
+    /// for K >= 1024 (ResNeXt's 1024/2048-channel inputs, Lite0's 1152) no longer stay in the 32 KB L1
+    /// next to the weights streaming past them. Each chunk's slice of the tile does, at the price of
+    /// storing and reloading the 6x16 partial sums once per chunk (negligible against kc x 96 FMAs).
+    func kChunks(_ k: Int) -> Int {
+        guard mode == .dense && taps == 1 && shape.groups == 1 && GemmTuning.kBlock > 0 && k > GemmTuning.kBlockAbove else { return 1 }
+        return (k + GemmTuning.kBlock - 1) / GemmTuning.kBlock
+    }
+
+    func run<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                        output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
+        let s = shape
+        let (oh, ow) = s.outputSize(height: height, width: width)
+        let mr = GemmConvPlan.tileRows, nr = GemmConvPlan.panelWidth
+        let m = batch * oh * ow
+        let tiles = (m + mr - 1) / mr
+        let cin = s.inChannels, cout = s.outChannels
+        let taps = self.taps
+        let chunks = kChunks(cin)
+        let kc = (cin + chunks - 1) / chunks
+        let mode = self.mode, panels = self.panels, panelsPerBlock = self.panelsPerBlock
+        let nLastAll = cout - (panels - 1) * nr
+        let geometry = TileGeometry(plan: self, input: input, height: height, width: width)
+        // Dense without groups: every panel reads the same K, so a block of row tiles can run panel by
+        // panel (BLIS order) with that panel's weights held in L1.
+        let blockTiles = mode == .dense && s.groups == 1 && GemmTuning.rowTiles > 0 ? GemmTuning.rowTiles : 1
+        pool.parallelRanges(tiles) { _, range in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * mr * blockTiles) { tableBuffer in
+                let table = tableBuffer.baseAddress!
+                if blockTiles > 1 {
+                    var cursor = geometry.cursor(at: range.lowerBound * mr)
+                    var t0 = range.lowerBound
+                    while t0 < range.upperBound {
+                        let nt = min(blockTiles, range.upperBound - t0)
+                        let m0 = t0 * mr
+                        var mValid = mr
+                        for i in 0..<nt {
+                            mValid = min(mr, m - (m0 + i * mr))
+                            geometry.fill(table + i * taps * mr, m0: m0 + i * mr, mValid: mValid, cursor: &cursor)
+                        }
+                        for c in 0..<chunks {
+                            let k0 = c * kc, kLen = min(kc, cin - k0)
+                            for p in 0..<panels {
+                                gemmKernel6x16(f, rows: table, taps: taps, kOffset: k0, kp: kLen,
+                                               b: packed + panelOffset[p] + k0 * nr, panelStride: 0, panels: 1,
+                                               bias: bias + p * nr, out: output + m0 * cout + p * nr, ldo: cout,
+                                               residual: residual.map { $0 + m0 * cout + p * nr }, mValid: mValid,
+                                               nLast: p == panels - 1 ? nLastAll : nr, act: s.activation,
+                                               accumulate: c > 0, finish: c == chunks - 1, tiles: nt, tableStride: taps * mr)
+                            }
+                        }
+                        t0 += nt
+                    }
+                    return
+                }
+                var pb = 0
+                while pb < panels {
+                    let pe = min(pb + panelsPerBlock, panels)
+                    let nLast = pe == panels ? nLastAll : nr
+                    var cursor = geometry.cursor(at: range.lowerBound * mr)
+                    var m0 = range.lowerBound * mr
+                    for _ in range {
+                        let mValid = min(mr, m - m0)
+                        geometry.fill(table, m0: m0, mValid: mValid, cursor: &cursor)
+                        let out = output + m0 * cout
+                        let res = residual.map { $0 + m0 * cout }
+                        switch mode {
+                        case .dense where s.groups == 1:
+                            // Every panel reads the same K: one call covers the whole panel block.
+                            let step = GemmTuning.panelsPerCall > 0 ? GemmTuning.panelsPerCall : pe - pb
+                            for c in 0..<chunks {
+                                let k0 = c * kc, kLen = min(kc, cin - k0)
+                                var p = pb
+                                while p < pe {
+                                    let q = min(p + step, pe)
+                                    gemmKernel6x16(f, rows: table, taps: taps, kOffset: k0, kp: kLen,
+                                                   b: packed + panelOffset[p] + k0 * nr, panelStride: taps * cin * nr,
+                                                   panels: q - p, bias: bias + p * nr, out: out + p * nr, ldo: cout,
+                                                   residual: res.map { $0 + p * nr }, mValid: mValid, nLast: q == pe ? nLast : nr,
+                                                   act: s.activation, accumulate: c > 0, finish: c == chunks - 1)
+                                    p = q
+                                }
+                            }
+                        case .dense:
+                            for p in pb..<pe {
+                                gemmKernel6x16(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
+                                               b: packed + panelOffset[p], panelStride: 0, panels: 1,
+                                               bias: bias + p * nr, out: out + p * nr, ldo: cout,
+                                               residual: res.map { $0 + p * nr }, mValid: mValid,
+                                               nLast: p == panels - 1 ? nLast : nr, act: s.activation,
+                                               accumulate: false, finish: true)
+                            }
+                        case .groups8:
+                            for p in pb..<pe {
+                                microKernel6x16Groups8(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
+                                                       b: packed + panelOffset[p], bias: bias + p * nr, out: out + p * nr, ldo: cout,
+                                                       residual: res.map { $0 + p * nr }, mValid: mValid, nValid: nr, act: s.activation)
+                            }
+                        case .groups4:
+                            for p in pb..<pe {
+                                microKernel6x16Groups4(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
+                                                       b: packed + panelOffset[p], bias: bias + p * nr, out: out + p * nr, ldo: cout,
+                                                       residual: res.map { $0 + p * nr }, mValid: mValid, nValid: nr, act: s.activation)
+                            }
+                        }
+                        m0 += mValid
+                    }
+                    pb = pe
+                }
+            }
+        }
+    }
+
+    /// The driver as it was before the pixel cursor, multi-panel calls and K blocks (session 1), kept
+    /// only so `GemmBench` can time old and new side by side in one process.
+    func runLegacy<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                                 output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
         let s = shape
         let (oh, ow) = s.outputSize(height: height, width: width)
@@ -163,6 +278,84 @@ struct GemmConvPlan {
                     pb = pe
                 }
             }
+        }
+    }
+}
+
+/// Packed weights start on a cache line: the micro-kernel reads each panel row as two 32-byte loads,
+/// and with malloc's 16-byte alignment every other one would straddle two lines (two loads' worth
+/// of L1 bandwidth in a loop that issues 8 loads per 12 FMAs).
+func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(count, 1))
+}
+
+func freeAligned(_ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).deallocate()
+}
+
+/// Where each output pixel's input rows are, tile by tile. A cursor (image, output row, column) is
+/// advanced pixel by pixel, so no tile pays two integer divisions per row; 1x1 stride-1 convs skip
+/// even that, since output pixel i reads input row i.
+struct TileGeometry {
+    let input: UnsafePointer<Float>
+    let zero: UnsafePointer<Float>
+    let height: Int, width: Int, cin: Int, oh: Int, ow: Int
+    let kh: Int, kw: Int, sh: Int, sw: Int, pt: Int, pl: Int
+    let pointwise: Bool, contiguous: Bool
+
+    init(plan: GemmConvPlan, input: UnsafePointer<Float>, height: Int, width: Int) {
+        let s = plan.shape
+        self.input = input; zero = UnsafePointer(plan.zeros)
+        self.height = height; self.width = width; cin = s.inChannels
+        (oh, ow) = s.outputSize(height: height, width: width)
+        kh = s.kernelH; kw = s.kernelW; sh = s.strideH; sw = s.strideW; pt = s.padTop; pl = s.padLeft
+        pointwise = kh == 1 && kw == 1 && pt == 0 && pl == 0 && s.padBottom == 0 && s.padRight == 0
+        contiguous = pointwise && sh == 1 && sw == 1
+    }
+
+    struct Cursor { var image: Int, oy: Int, ox: Int }
+
+    func cursor(at pixel: Int) -> Cursor {
+        Cursor(image: pixel / (oh * ow), oy: (pixel % (oh * ow)) / ow, ox: pixel % ow)
+    }
+
+    /// Writes the tile's table, taps groups of 6 pointers; rows past mValid repeat the last real pixel.
+    /// The cursor must point at pixel m0 and ends at m0 + mValid.
+    @inline(__always)
+    func fill(_ table: UnsafeMutablePointer<UnsafePointer<Float>>, m0: Int, mValid: Int, cursor c: inout Cursor) {
+        let mr = GemmConvPlan.tileRows
+        if contiguous {
+            for r in 0..<mr { table[r] = input + (m0 + min(r, mValid - 1)) * cin }
+            return
+        }
+        let taps = kh * kw
+        for r in 0..<mr {
+            if r >= mValid {
+                for t in 0..<taps { table[t * mr + r] = table[t * mr + r - 1] }
+                continue
+            }
+            let image = input + c.image * height * width * cin
+            if pointwise {
+                table[r] = image + (c.oy * sh * width + c.ox * sw) * cin
+            } else {
+                let iy0 = c.oy * sh - pt, ix0 = c.ox * sw - pl
+                var t = r
+                for ky in 0..<kh {
+                    let iy = iy0 + ky
+                    if iy < 0 || iy >= height {
+                        for _ in 0..<kw { table[t] = zero; t += mr }
+                        continue
+                    }
+                    let row = image + iy * width * cin
+                    for kx in 0..<kw {
+                        let ix = ix0 + kx
+                        table[t] = ix >= 0 && ix < width ? row + ix * cin : zero
+                        t += mr
+                    }
+                }
+            }
+            c.ox += 1
+            if c.ox == ow { c.ox = 0; c.oy += 1; if c.oy == oh { c.oy = 0; c.image += 1 } }
         }
     }
 }

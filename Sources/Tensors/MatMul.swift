@@ -8,8 +8,8 @@ public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Un
     // streams it with two aligned vector loads per step. Packing costs k x n, the product m x n x k.
     let nr = GemmConvPlan.panelWidth, mr = GemmConvPlan.tileRows
     let panels = (n + nr - 1) / nr
-    let packed = UnsafeMutablePointer<Float>.allocate(capacity: panels * k * nr)
-    defer { packed.deallocate() }
+    let packed = allocateAligned(panels * k * nr)
+    defer { freeAligned(packed) }
     for p in 0..<panels {
         let dst = packed + p * k * nr
         for j in 0..<nr {
@@ -24,9 +24,12 @@ public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Un
             }
         }
     }
-    let zeroBias = [Float](repeating: 0, count: nr)
+    let zeroBias = [Float](repeating: 0, count: panels * nr)
     // Panels per block so that the block's share of B stays in L2 while every row tile passes over it.
     let panelsPerBlock = max(1, (192 * 1024) / (k * nr * 4))
+    // Long reductions in chunks, so a tile's slice of A stays in L1 (see GemmConvPlan.kChunks).
+    let chunks = GemmTuning.kBlock > 0 && k > GemmTuning.kBlockAbove ? (k + GemmTuning.kBlock - 1) / GemmTuning.kBlock : 1
+    let kc = (k + chunks - 1) / chunks
     let tiles = (m + mr - 1) / mr
     zeroBias.withUnsafeBufferPointer { zb in
         let bias = zb.baseAddress!
@@ -36,18 +39,22 @@ public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Un
                 var pb = 0
                 while pb < panels {
                     let pe = min(pb + panelsPerBlock, panels)
+                    let nLast = pe == panels ? n - (panels - 1) * nr : nr
                     for tile in range {
                         let m0 = tile * mr, mValid = min(mr, m - m0)
                         for r in 0..<mr { table[r] = a + (m0 + min(r, mValid - 1)) * k }
-                        for p in pb..<pe {
+                        for chunk in 0..<chunks {
+                            let k0 = chunk * kc, kLen = min(kc, k - k0)
                             if MulAddChoice.fused {
-                                microKernel6x16(FusedMulAdd.self, rows: table, taps: 1, kOffset: 0, kp: k, b: packed + p * k * nr,
-                                                bias: bias, out: c + m0 * n + p * nr, ldo: n, residual: nil,
-                                                mValid: mValid, nValid: min(nr, n - p * nr), act: .none)
+                                gemmKernel6x16(FusedMulAdd.self, rows: table, taps: 1, kOffset: k0, kp: kLen,
+                                               b: packed + pb * k * nr + k0 * nr, panelStride: k * nr, panels: pe - pb,
+                                               bias: bias, out: c + m0 * n + pb * nr, ldo: n, residual: nil,
+                                               mValid: mValid, nLast: nLast, act: .none, accumulate: chunk > 0, finish: true)
                             } else {
-                                microKernel6x16(SplitMulAdd.self, rows: table, taps: 1, kOffset: 0, kp: k, b: packed + p * k * nr,
-                                                bias: bias, out: c + m0 * n + p * nr, ldo: n, residual: nil,
-                                                mValid: mValid, nValid: min(nr, n - p * nr), act: .none)
+                                gemmKernel6x16(SplitMulAdd.self, rows: table, taps: 1, kOffset: k0, kp: kLen,
+                                               b: packed + pb * k * nr + k0 * nr, panelStride: k * nr, panels: pe - pb,
+                                               bias: bias, out: c + m0 * n + pb * nr, ldo: n, residual: nil,
+                                               mValid: mValid, nLast: nLast, act: .none, accumulate: chunk > 0, finish: true)
                             }
                         }
                     }
