@@ -3,21 +3,15 @@ import Foundation
 /// Knobs of the GEMM drivers that `GemmBench` sweeps; the defaults are what the sweep chose on this
 /// machine (docs/speed-gemm.md). Only a benchmark harness changes them, before it starts timing.
 enum GemmTuning {
-    /// Reduction chunk of a long 1x1 conv or matmul (0: no chunks).
-    nonisolated(unsafe) static var kBlock = 256
-    /// K above which the reduction is chunked at all.
-    nonisolated(unsafe) static var kBlockAbove = 512
-    /// Panels per micro-kernel call (0: the whole panel block in one call).
-    nonisolated(unsafe) static var panelsPerCall = 0
-    /// Row tiles per block in the BLIS order (panel outer, tiles inner); 0 or 1: tile outer.
+    /// Packed weights up to this many bytes run in BLIS order (panel outer, row tiles inner).
+    nonisolated(unsafe) static var tileOrderBytes = 24 * 1024
+    /// Row tiles per block in that order (0 or 1: always tile outer).
     nonisolated(unsafe) static var rowTiles = 16
 
-    struct Settings: Sendable, Equatable {
-        var kBlock: Int, kBlockAbove: Int, panelsPerCall: Int, rowTiles: Int
-    }
+    struct Settings: Sendable, Equatable { var tileOrderBytes: Int, rowTiles: Int }
     static var settings: Settings {
-        get { Settings(kBlock: kBlock, kBlockAbove: kBlockAbove, panelsPerCall: panelsPerCall, rowTiles: rowTiles) }
-        set { kBlock = newValue.kBlock; kBlockAbove = newValue.kBlockAbove; panelsPerCall = newValue.panelsPerCall; rowTiles = newValue.rowTiles }
+        get { Settings(tileOrderBytes: tileOrderBytes, rowTiles: rowTiles) }
+        set { tileOrderBytes = newValue.tileOrderBytes; rowTiles = newValue.rowTiles }
     }
 }
 
@@ -97,14 +91,18 @@ public enum GemmBench {
     ]
 
     /// Which driver to time: session 1's, or the current one with a given reduction block (0: none).
+    /// Grouped 3x3 shapes at several sizes, to separate the kernel from the memory traffic.
+    public static let groupedProbe: [Layer] = [
+        g3(128, 56), g3(128, 28), g3(128, 14), g3(128, 28, stride: 2),
+        g3(256, 56), g3(256, 28), g3(256, 14), g3(256, 56, stride: 2), g3(256, 28, stride: 2),
+        g3(512, 28), g3(512, 14), g3(512, 28, stride: 2),
+    ]
+
     public enum Driver: Sendable, Equatable {
         case legacy
-        /// kBlock / kBlockAbove / panelsPerCall / rowTiles, as in `GemmTuning`.
-        case current(kBlock: Int, kBlockAbove: Int, panelsPerCall: Int, rowTiles: Int)
-        public static var current: Driver {
-            .current(kBlock: GemmTuning.kBlock, kBlockAbove: GemmTuning.kBlockAbove,
-                     panelsPerCall: GemmTuning.panelsPerCall, rowTiles: GemmTuning.rowTiles)
-        }
+        /// tileOrderBytes / rowTiles, as in `GemmTuning`.
+        case current(tileOrderBytes: Int, rowTiles: Int)
+        public static var current: Driver { .current(tileOrderBytes: GemmTuning.tileOrderBytes, rowTiles: GemmTuning.rowTiles) }
     }
 
     /// Seconds of CPU time the calling thread has used.
@@ -134,10 +132,10 @@ public enum GemmBench {
                 for _ in 0..<500 {
                     if MulAddChoice.fused {
                         gemmKernel6x16(FusedMulAdd.self, rows: table.baseAddress!, taps: 1, kOffset: 0, kp: k, b: b, panelStride: 0, panels: 1,
-                                       bias: bias, out: c, ldo: nr, residual: nil, mValid: mr, nLast: nr, act: .none, accumulate: false, finish: true)
+                                       bias: bias, out: c, ldo: nr, residual: nil, mValid: mr, nLast: nr, act: .none)
                     } else {
                         gemmKernel6x16(SplitMulAdd.self, rows: table.baseAddress!, taps: 1, kOffset: 0, kp: k, b: b, panelStride: 0, panels: 1,
-                                       bias: bias, out: c, ldo: nr, residual: nil, mValid: mr, nLast: nr, act: .none, accumulate: false, finish: true)
+                                       bias: bias, out: c, ldo: nr, residual: nil, mValid: mr, nLast: nr, act: .none)
                     }
                 }
                 best = max(best, Double(500 * 2 * mr * nr * k) / (threadSeconds() - start) * 1e-9)
@@ -178,9 +176,9 @@ public enum GemmBench {
                 } else {
                     plan.runLegacy(SplitMulAdd.self, input: x, batch: batch, height: layer.height, width: layer.width, output: y, residual: res, pool: pool)
                 }
-            case .current(let kBlock, let kBlockAbove, let panelsPerCall, let rowTiles):
+            case .current(let tileOrderBytes, let rowTiles):
                 let saved = GemmTuning.settings
-                GemmTuning.settings = .init(kBlock: kBlock, kBlockAbove: kBlockAbove, panelsPerCall: panelsPerCall, rowTiles: rowTiles)
+                GemmTuning.settings = .init(tileOrderBytes: tileOrderBytes, rowTiles: rowTiles)
                 defer { GemmTuning.settings = saved }
                 plan.forward(input: x, batch: batch, height: layer.height, width: layer.width, output: y, residual: res, pool: pool)
             }

@@ -25,6 +25,10 @@ struct GemmConvPlan {
     let panelOffset: [Int]
     /// [panel][tap][k][16]
     let packed: UnsafeMutablePointer<Float>
+    /// 4 channels per group only: the weights as `microKernel6x8Groups4Pairs` reads them, per 8 output
+    /// channels [tap][q < 2][group < 2][j < 4][e < 2] (w(out j, in 2q + e)); `packed` keeps the older
+    /// layout for the session-1 driver the benchmark compares against.
+    let packedPairs: UnsafeMutablePointer<Float>?
     /// Cout rounded up to whole panels, zero-padded.
     let bias: UnsafeMutablePointer<Float>
     /// A zero row standing in for input pixels in the padding; Cin long.
@@ -43,6 +47,22 @@ struct GemmConvPlan {
         if s.groups > 1 && cig == cog && (cig == 8 || cig == 4) && s.outChannels % nr == 0 {
             // Whole groups per panel, only in-group products packed: [tap][k < cig][16].
             mode = cig == 8 ? .groups8 : .groups4
+            if cig == 4 {
+                let pairs = allocateAligned(s.outChannels * taps * 4)
+                for p8 in 0..<(s.outChannels / 8) {
+                    for t in 0..<taps {
+                        let ky = t / s.kernelW, kx = t % s.kernelW
+                        for q in 0..<2 { for g in 0..<2 { for j in 0..<4 { for e in 0..<2 {
+                            let o = p8 * 8 + g * 4 + j, k = 2 * q + e
+                            pairs[((p8 * taps + t) * 2 + q) * 16 + g * 8 + j * 2 + e] =
+                                oihw[((o * cig + k) * s.kernelH + ky) * s.kernelW + kx]
+                        } } } }
+                    }
+                }
+                packedPairs = pairs
+            } else {
+                packedPairs = nil
+            }
             for p in 0..<panels {
                 cin0.append(p * nr); ks.append(cig); offs.append(total)
                 total += taps * cig * nr
@@ -61,6 +81,7 @@ struct GemmConvPlan {
             }
         } else {
             mode = .dense
+            packedPairs = nil
             for p in 0..<panels {
                 let first = p * nr, last = min(first + nr, s.outChannels) - 1
                 let glo = first / cog, ghi = last / cog
@@ -99,6 +120,7 @@ struct GemmConvPlan {
 
     func deallocate() {
         freeAligned(packed); freeAligned(bias); freeAligned(zeros)
+        packedPairs.map(freeAligned)
     }
 
     func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
@@ -110,15 +132,6 @@ struct GemmConvPlan {
         }
     }
 
-    /// Reduction chunks for a 1x1 conv with a long K: the 6 input rows of a tile are 6 x K floats, which
-    /// for K >= 1024 (ResNeXt's 1024/2048-channel inputs, Lite0's 1152) no longer stay in the 32 KB L1
-    /// next to the weights streaming past them. Each chunk's slice of the tile does, at the price of
-    /// storing and reloading the 6x16 partial sums once per chunk (negligible against kc x 96 FMAs).
-    func kChunks(_ k: Int) -> Int {
-        guard mode == .dense && taps == 1 && shape.groups == 1 && GemmTuning.kBlock > 0 && k > GemmTuning.kBlockAbove else { return 1 }
-        return (k + GemmTuning.kBlock - 1) / GemmTuning.kBlock
-    }
-
     func run<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                         output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
         let s = shape
@@ -128,14 +141,17 @@ struct GemmConvPlan {
         let tiles = (m + mr - 1) / mr
         let cin = s.inChannels, cout = s.outChannels
         let taps = self.taps
-        let chunks = kChunks(cin)
-        let kc = (cin + chunks - 1) / chunks
         let mode = self.mode, panels = self.panels, panelsPerBlock = self.panelsPerBlock
         let nLastAll = cout - (panels - 1) * nr
         let geometry = TileGeometry(plan: self, input: input, height: height, width: width)
-        // Dense without groups: every panel reads the same K, so a block of row tiles can run panel by
-        // panel (BLIS order) with that panel's weights held in L1.
-        let blockTiles = mode == .dense && s.groups == 1 && GemmTuning.rowTiles > 0 ? GemmTuning.rowTiles : 1
+        // Dense without groups, and all packed weights small enough for L1 (1x1 convs with few channels
+        // in or out: EfficientNet's early layers, or a band of rows from a fused block): a block of row
+        // tiles runs panel by panel (BLIS order), one call per panel and block instead of one per tile.
+        // With larger weights the tile-outer order below keeps a block of panels in L2 and re-reads it
+        // for every tile, which measured faster than re-streaming the weights per block of rows.
+        let weightBytes = panels * taps * cin * nr * 4
+        let blockTiles = mode == .dense && s.groups == 1 && GemmTuning.rowTiles > 1 && weightBytes <= GemmTuning.tileOrderBytes
+            ? GemmTuning.rowTiles : 1
         pool.parallelRanges(tiles) { _, range in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * mr * blockTiles) { tableBuffer in
                 let table = tableBuffer.baseAddress!
@@ -150,17 +166,10 @@ struct GemmConvPlan {
                             mValid = min(mr, m - (m0 + i * mr))
                             geometry.fill(table + i * taps * mr, m0: m0 + i * mr, mValid: mValid, cursor: &cursor)
                         }
-                        for c in 0..<chunks {
-                            let k0 = c * kc, kLen = min(kc, cin - k0)
-                            for p in 0..<panels {
-                                gemmKernel6x16(f, rows: table, taps: taps, kOffset: k0, kp: kLen,
-                                               b: packed + panelOffset[p] + k0 * nr, panelStride: 0, panels: 1,
-                                               bias: bias + p * nr, out: output + m0 * cout + p * nr, ldo: cout,
-                                               residual: residual.map { $0 + m0 * cout + p * nr }, mValid: mValid,
-                                               nLast: p == panels - 1 ? nLastAll : nr, act: s.activation,
-                                               accumulate: c > 0, finish: c == chunks - 1, tiles: nt, tableStride: taps * mr)
-                            }
-                        }
+                        gemmKernel6x16(f, rows: table, taps: taps, kOffset: 0, kp: cin, b: packed, panelStride: taps * cin * nr,
+                                       panels: panels, bias: bias, out: output + m0 * cout, ldo: cout,
+                                       residual: residual.map { $0 + m0 * cout }, mValid: mValid, nLast: nLastAll,
+                                       act: s.activation, tiles: nt, tableStride: taps * mr)
                         t0 += nt
                     }
                     return
@@ -179,28 +188,17 @@ struct GemmConvPlan {
                         switch mode {
                         case .dense where s.groups == 1:
                             // Every panel reads the same K: one call covers the whole panel block.
-                            let step = GemmTuning.panelsPerCall > 0 ? GemmTuning.panelsPerCall : pe - pb
-                            for c in 0..<chunks {
-                                let k0 = c * kc, kLen = min(kc, cin - k0)
-                                var p = pb
-                                while p < pe {
-                                    let q = min(p + step, pe)
-                                    gemmKernel6x16(f, rows: table, taps: taps, kOffset: k0, kp: kLen,
-                                                   b: packed + panelOffset[p] + k0 * nr, panelStride: taps * cin * nr,
-                                                   panels: q - p, bias: bias + p * nr, out: out + p * nr, ldo: cout,
-                                                   residual: res.map { $0 + p * nr }, mValid: mValid, nLast: q == pe ? nLast : nr,
-                                                   act: s.activation, accumulate: c > 0, finish: c == chunks - 1)
-                                    p = q
-                                }
-                            }
+                            gemmKernel6x16(f, rows: table, taps: taps, kOffset: 0, kp: cin,
+                                           b: packed + panelOffset[pb], panelStride: taps * cin * nr,
+                                           panels: pe - pb, bias: bias + pb * nr, out: out + pb * nr, ldo: cout,
+                                           residual: res.map { $0 + pb * nr }, mValid: mValid, nLast: nLast, act: s.activation)
                         case .dense:
                             for p in pb..<pe {
                                 gemmKernel6x16(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
                                                b: packed + panelOffset[p], panelStride: 0, panels: 1,
                                                bias: bias + p * nr, out: out + p * nr, ldo: cout,
                                                residual: res.map { $0 + p * nr }, mValid: mValid,
-                                               nLast: p == panels - 1 ? nLast : nr, act: s.activation,
-                                               accumulate: false, finish: true)
+                                               nLast: p == panels - 1 ? nLast : nr, act: s.activation)
                             }
                         case .groups8:
                             for p in pb..<pe {
@@ -209,10 +207,15 @@ struct GemmConvPlan {
                                                        residual: res.map { $0 + p * nr }, mValid: mValid, nValid: nr, act: s.activation)
                             }
                         case .groups4:
+                            // Two 8-channel halves per 16-channel panel.
                             for p in pb..<pe {
-                                microKernel6x16Groups4(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
-                                                       b: packed + panelOffset[p], bias: bias + p * nr, out: out + p * nr, ldo: cout,
-                                                       residual: res.map { $0 + p * nr }, mValid: mValid, nValid: nr, act: s.activation)
+                                for h in 0..<2 {
+                                    let c0 = p * nr + h * 8
+                                    microKernel6x8Groups4Pairs(f, rows: table, taps: taps, kOffset: c0,
+                                                               b: packedPairs! + c0 * taps * 4, bias: bias + c0,
+                                                               out: out + c0, ldo: cout, residual: res.map { $0 + c0 },
+                                                               mValid: mValid, act: s.activation)
+                                }
                             }
                         }
                         m0 += mValid

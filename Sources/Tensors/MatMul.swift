@@ -27,9 +27,6 @@ public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Un
     let zeroBias = [Float](repeating: 0, count: panels * nr)
     // Panels per block so that the block's share of B stays in L2 while every row tile passes over it.
     let panelsPerBlock = max(1, (192 * 1024) / (k * nr * 4))
-    // Long reductions in chunks, so a tile's slice of A stays in L1 (see GemmConvPlan.kChunks).
-    let chunks = GemmTuning.kBlock > 0 && k > GemmTuning.kBlockAbove ? (k + GemmTuning.kBlock - 1) / GemmTuning.kBlock : 1
-    let kc = (k + chunks - 1) / chunks
     let tiles = (m + mr - 1) / mr
     zeroBias.withUnsafeBufferPointer { zb in
         let bias = zb.baseAddress!
@@ -43,19 +40,16 @@ public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Un
                     for tile in range {
                         let m0 = tile * mr, mValid = min(mr, m - m0)
                         for r in 0..<mr { table[r] = a + (m0 + min(r, mValid - 1)) * k }
-                        for chunk in 0..<chunks {
-                            let k0 = chunk * kc, kLen = min(kc, k - k0)
-                            if MulAddChoice.fused {
-                                gemmKernel6x16(FusedMulAdd.self, rows: table, taps: 1, kOffset: k0, kp: kLen,
-                                               b: packed + pb * k * nr + k0 * nr, panelStride: k * nr, panels: pe - pb,
-                                               bias: bias, out: c + m0 * n + pb * nr, ldo: n, residual: nil,
-                                               mValid: mValid, nLast: nLast, act: .none, accumulate: chunk > 0, finish: true)
-                            } else {
-                                gemmKernel6x16(SplitMulAdd.self, rows: table, taps: 1, kOffset: k0, kp: kLen,
-                                               b: packed + pb * k * nr + k0 * nr, panelStride: k * nr, panels: pe - pb,
-                                               bias: bias, out: c + m0 * n + pb * nr, ldo: n, residual: nil,
-                                               mValid: mValid, nLast: nLast, act: .none, accumulate: chunk > 0, finish: true)
-                            }
+                        if MulAddChoice.fused {
+                            gemmKernel6x16(FusedMulAdd.self, rows: table, taps: 1, kOffset: 0, kp: k,
+                                           b: packed + pb * k * nr, panelStride: k * nr, panels: pe - pb,
+                                           bias: bias, out: c + m0 * n + pb * nr, ldo: n, residual: nil,
+                                           mValid: mValid, nLast: nLast, act: .none)
+                        } else {
+                            gemmKernel6x16(SplitMulAdd.self, rows: table, taps: 1, kOffset: 0, kp: k,
+                                           b: packed + pb * k * nr, panelStride: k * nr, panels: pe - pb,
+                                           bias: bias, out: c + m0 * n + pb * nr, ldo: n, residual: nil,
+                                           mValid: mValid, nLast: nLast, act: .none)
                         }
                     }
                     pb = pe

@@ -79,15 +79,12 @@ func storeRow16(_ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Fl
 
 /// The 6x16 micro-kernel as the GEMM drivers call it (GemmConv.swift, MatMul.swift). One call covers
 /// `panels` consecutive 16-column panels times `tiles` consecutive 6-row tiles, panel-major: for each
-/// panel, every tile in turn. The drivers use it two ways: one tile times all panels (the tile's
-/// input rows stay in L1 while the weights stream from L2), or one panel times a block of tiles (the
-/// BLIS order: the panel's packed weights, kp x 16, stay in L1 while the tiles' rows stream from L2,
-/// 24 bytes of A per step instead of 64 of B). Either way the loop set-up and the call are paid once
-/// per many tiles (for 1x1 convs with K = 16..40 a panel is only 100-250 cycles of multiply-adds).
-/// It also runs one block of a K-blocked product: `accumulate` starts from the values already in
-/// `out` instead of the bias, and only the `finish` pass adds the residual and applies the
-/// activation. A last panel with at most 8 valid columns goes to the 6x8 variant, which skips the
-/// zero half of the packed weights.
+/// panel, every tile in turn. The drivers use it two ways: one tile times all panels of a block (the
+/// tile's input rows stay in L1 while the weights stream from L2), or, when all the weights fit in
+/// L1, one panel times a block of tiles (BLIS order). Either way the loop set-up and the call are
+/// paid once per many (tile, panel) pairs: for 1x1 convs with K = 16..40 a pair is only 100-250
+/// cycles of multiply-adds. A last panel with at most 8 valid columns goes to the 6x8 variant,
+/// which skips the zero half of the packed weights.
 ///
 /// rows: per tile, `taps` groups of 6 row pointers (tile i's start at rows + i * tableStride); the
 /// reduction reads rows[t * 6 + r][kOffset ..< kOffset + kp]. Tile i writes out + i * 6 * ldo.
@@ -98,7 +95,7 @@ func storeRow16(_ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Fl
 func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
                                b: UnsafePointer<Float>, panelStride: Int, panels: Int, bias: UnsafePointer<Float>,
                                out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
-                               mValid mLast: Int, nLast: Int, act: Activation, accumulate: Bool, finish: Bool,
+                               mValid mLast: Int, nLast: Int, act: Activation,
                                tiles: Int = 1, tableStride: Int = 6) {
     for p in 0..<panels {
       let nValid = p == panels - 1 ? nLast : 16
@@ -109,24 +106,16 @@ func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Floa
         let o = out + p * 16 + i * 6 * ldo, res = residual.map { $0 + p * 16 + i * 6 * ldo }
         if nValid <= 8 {
             gemmPanel6x8(F.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: bp0, bias: bias + p * 16,
-                         out: o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid, act: act,
-                         accumulate: accumulate, finish: finish)
+                         out: o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid, act: act)
             continue
         }
-        var c00: Vec, c01: Vec, c10: Vec, c11: Vec, c20: Vec, c21: Vec
-        var c30: Vec, c31: Vec, c40: Vec, c41: Vec, c50: Vec, c51: Vec
-        if accumulate {
-            (c00, c01) = loadRow16(o, nValid)
-            (c10, c11) = mValid > 1 ? loadRow16(o + ldo, nValid) : (Vec(), Vec())
-            (c20, c21) = mValid > 2 ? loadRow16(o + 2 * ldo, nValid) : (Vec(), Vec())
-            (c30, c31) = mValid > 3 ? loadRow16(o + 3 * ldo, nValid) : (Vec(), Vec())
-            (c40, c41) = mValid > 4 ? loadRow16(o + 4 * ldo, nValid) : (Vec(), Vec())
-            (c50, c51) = mValid > 5 ? loadRow16(o + 5 * ldo, nValid) : (Vec(), Vec())
-        } else {
-            let bias0 = bias.vec(p * 16), bias1 = bias.vec(p * 16 + 8)
-            c00 = bias0; c01 = bias1; c10 = bias0; c11 = bias1; c20 = bias0; c21 = bias1
-            c30 = bias0; c31 = bias1; c40 = bias0; c41 = bias1; c50 = bias0; c51 = bias1
-        }
+        let bias0 = bias.vec(p * 16), bias1 = bias.vec(p * 16 + 8)
+        var c00 = bias0, c01 = bias1
+        var c10 = bias0, c11 = bias1
+        var c20 = bias0, c21 = bias1
+        var c30 = bias0, c31 = bias1
+        var c40 = bias0, c41 = bias1
+        var c50 = bias0, c51 = bias1
         var bp = bp0
         for t in 0..<taps {
             let r = rows + t * 6
@@ -153,21 +142,12 @@ func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Floa
                 bp += 16
             }
         }
-        if finish {
-            storeRow16(o, res, c00, c01, nValid, act)
-            if mValid > 1 { storeRow16(o + 1 * ldo, res.map { $0 + 1 * ldo }, c10, c11, nValid, act) }
-            if mValid > 2 { storeRow16(o + 2 * ldo, res.map { $0 + 2 * ldo }, c20, c21, nValid, act) }
-            if mValid > 3 { storeRow16(o + 3 * ldo, res.map { $0 + 3 * ldo }, c30, c31, nValid, act) }
-            if mValid > 4 { storeRow16(o + 4 * ldo, res.map { $0 + 4 * ldo }, c40, c41, nValid, act) }
-            if mValid > 5 { storeRow16(o + 5 * ldo, res.map { $0 + 5 * ldo }, c50, c51, nValid, act) }
-        } else {
-            storeRow16(o, nil, c00, c01, nValid, .none)
-            if mValid > 1 { storeRow16(o + 1 * ldo, nil, c10, c11, nValid, .none) }
-            if mValid > 2 { storeRow16(o + 2 * ldo, nil, c20, c21, nValid, .none) }
-            if mValid > 3 { storeRow16(o + 3 * ldo, nil, c30, c31, nValid, .none) }
-            if mValid > 4 { storeRow16(o + 4 * ldo, nil, c40, c41, nValid, .none) }
-            if mValid > 5 { storeRow16(o + 5 * ldo, nil, c50, c51, nValid, .none) }
-        }
+        storeRow16(o, res, c00, c01, nValid, act)
+        if mValid > 1 { storeRow16(o + 1 * ldo, res.map { $0 + 1 * ldo }, c10, c11, nValid, act) }
+        if mValid > 2 { storeRow16(o + 2 * ldo, res.map { $0 + 2 * ldo }, c20, c21, nValid, act) }
+        if mValid > 3 { storeRow16(o + 3 * ldo, res.map { $0 + 3 * ldo }, c30, c31, nValid, act) }
+        if mValid > 4 { storeRow16(o + 4 * ldo, res.map { $0 + 4 * ldo }, c40, c41, nValid, act) }
+        if mValid > 5 { storeRow16(o + 5 * ldo, res.map { $0 + 5 * ldo }, c50, c51, nValid, act) }
       }
     }
 }
@@ -179,19 +159,9 @@ func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Floa
 func gemmPanel6x8<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
                              b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                              out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
-                             mValid: Int, nValid: Int, act: Activation, accumulate: Bool, finish: Bool) {
-    var c0: Vec, c1: Vec, c2: Vec, c3: Vec, c4: Vec, c5: Vec
-    if accumulate {
-        c0 = loadRow16(out, nValid).0
-        c1 = mValid > 1 ? loadRow16(out + ldo, nValid).0 : Vec()
-        c2 = mValid > 2 ? loadRow16(out + 2 * ldo, nValid).0 : Vec()
-        c3 = mValid > 3 ? loadRow16(out + 3 * ldo, nValid).0 : Vec()
-        c4 = mValid > 4 ? loadRow16(out + 4 * ldo, nValid).0 : Vec()
-        c5 = mValid > 5 ? loadRow16(out + 5 * ldo, nValid).0 : Vec()
-    } else {
-        let b0 = bias.vec(0)
-        c0 = b0; c1 = b0; c2 = b0; c3 = b0; c4 = b0; c5 = b0
-    }
+                             mValid: Int, nValid: Int, act: Activation) {
+    let b0 = bias.vec(0)
+    var c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0
     var bp = b
     for t in 0..<taps {
         let r = rows + t * 6
@@ -212,22 +182,11 @@ func gemmPanel6x8<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>
             bp += 16
         }
     }
-    let act = finish ? act : .none
     let z = Vec()
-    storeRow16(out, finish ? residual : nil, c0, z, nValid, act)
-    if mValid > 1 { storeRow16(out + 1 * ldo, finish ? residual.map { $0 + 1 * ldo } : nil, c1, z, nValid, act) }
-    if mValid > 2 { storeRow16(out + 2 * ldo, finish ? residual.map { $0 + 2 * ldo } : nil, c2, z, nValid, act) }
-    if mValid > 3 { storeRow16(out + 3 * ldo, finish ? residual.map { $0 + 3 * ldo } : nil, c3, z, nValid, act) }
-    if mValid > 4 { storeRow16(out + 4 * ldo, finish ? residual.map { $0 + 4 * ldo } : nil, c4, z, nValid, act) }
-    if mValid > 5 { storeRow16(out + 5 * ldo, finish ? residual.map { $0 + 5 * ldo } : nil, c5, z, nValid, act) }
-}
-
-/// Reads back a partial result row of a K-blocked product (the `accumulate` passes); lanes past
-/// nValid are zero and never stored.
-@inline(__always)
-func loadRow16(_ p: UnsafeMutablePointer<Float>, _ nValid: Int) -> (Vec, Vec) {
-    if nValid == 16 { return (p.vec(0), p.vec(8)) }
-    var v0 = Vec(), v1 = Vec()
-    for j in 0..<nValid { if j < 8 { v0[j] = p[j] } else { v1[j - 8] = p[j] } }
-    return (v0, v1)
+    storeRow16(out, residual, c0, z, nValid, act)
+    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, c1, z, nValid, act) }
+    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, c2, z, nValid, act) }
+    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, c3, z, nValid, act) }
+    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, c4, z, nValid, act) }
+    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, c5, z, nValid, act) }
 }

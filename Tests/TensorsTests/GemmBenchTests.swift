@@ -3,10 +3,10 @@ import Foundation
 @testable import Tensors
 
 /// Per-layer GEMM timings for docs/speed-gemm.md; prints, never asserts a speed. Runs only with
-/// CORRAL_GEMM_BENCH=1. CORRAL_GEMM_BENCH_MODELS=lite0,resnext picks networks, CORRAL_GEMM_BENCH_BATCH
+/// CORRAL_GEMM_BENCH=1. CORRAL_GEMM_BENCH_MODELS=lite0,resnext,grouped picks networks (grouped: ResNeXt's grouped 3x3 at several sizes), CORRAL_GEMM_BENCH_BATCH
 /// the batch, CORRAL_GEMM_BENCH_SECONDS the time per layer, CORRAL_GEMM_BENCH_FILTER a substring of
-/// the layer names, CORRAL_GEMM_BENCH_VARIANTS=0/0/0/1,256/512/0/16 the variants of the current driver
-/// (reduction block / K above which to block / panels per call / row tiles per block, see GemmTuning) to time next to session 1's driver ("legacy"), CORRAL_GEMM_BENCH_OFFSET=4 starts the activations 16 bytes
+/// the layer names, CORRAL_GEMM_BENCH_VARIANTS=0/1,24576/16 the variants of the current driver
+/// (largest packed weights run in BLIS order / row tiles per block there, see GemmTuning) to time next to session 1's driver ("legacy"), CORRAL_GEMM_BENCH_OFFSET=4 starts the activations 16 bytes
 /// past a cache line, as malloc'd buffers are.
 final class GemmBenchTests: XCTestCase {
     func testPrintLayerTimings() throws {
@@ -17,12 +17,11 @@ final class GemmBenchTests: XCTestCase {
         let seconds = Double(env["CORRAL_GEMM_BENCH_SECONDS"] ?? "0.5") ?? 0.5
         let filter = env["CORRAL_GEMM_BENCH_FILTER"]
         let offset = Int(env["CORRAL_GEMM_BENCH_OFFSET"] ?? "0") ?? 0
-        // Variants of the current driver as kBlock/kBlockAbove/panelsPerCall/rowTiles, e.g. "0/0/0/1,256/512/0/16".
+        // Variants of the current driver as tileOrderBytes/rowTiles, e.g. "0/1,24576/16".
         let t = GemmTuning.settings
-        let variants = (env["CORRAL_GEMM_BENCH_VARIANTS"] ?? "\(t.kBlock)/\(t.kBlockAbove)/\(t.panelsPerCall)/\(t.rowTiles)")
-            .split(separator: ",").map { $0.split(separator: "/").compactMap { Int($0) } }.filter { $0.count == 4 }
-        let drivers: [GemmBench.Driver] = [.legacy] + variants.map {
-            .current(kBlock: $0[0], kBlockAbove: $0[1], panelsPerCall: $0[2], rowTiles: $0[3]) }
+        let variants = (env["CORRAL_GEMM_BENCH_VARIANTS"] ?? "\(t.tileOrderBytes)/\(t.rowTiles)")
+            .split(separator: ",").map { $0.split(separator: "/").compactMap { Int($0) } }.filter { $0.count == 2 }
+        let drivers: [GemmBench.Driver] = [.legacy] + variants.map { .current(tileOrderBytes: $0[0], rowTiles: $0[1]) }
         let names = ["legacy"] + variants.map { $0.map(String.init).joined(separator: "/") }
         let peak = GemmBench.peak()
         print(String(format: "one-core micro-kernel peak %.1f GFLOP/s (thread CPU time), fused=%@, batch %d, activations %d floats off a cache line",
@@ -30,7 +29,7 @@ final class GemmBenchTests: XCTestCase {
         func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
         for model in models {
-            let layers = model == "lite0" ? GemmBench.lite0 : GemmBench.resnext50
+            let layers = model == "lite0" ? GemmBench.lite0 : model == "grouped" ? GemmBench.groupedProbe : GemmBench.resnext50
             print("\n\(model)")
             var header = pad("layer", 34) + " count      M     K     N |"
             for n in names { header += " " + pad(n, 12) + " GF/s %peak |" }

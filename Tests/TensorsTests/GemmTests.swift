@@ -34,7 +34,7 @@ final class GemmTests: XCTestCase {
         defer { GemmTuning.settings = saved }
         // Tile-outer order (1), and the BLIS order with blocks that do and do not divide the tiles.
         for (pool, rowTiles) in [(pools[0], 1), (pools[1], 1), (pools[0], 2), (pools[1], 3), (pools[0], 16)] {
-            GemmTuning.rowTiles = rowTiles
+            GemmTuning.settings = .init(tileOrderBytes: rowTiles > 1 ? Int.max : 0, rowTiles: rowTiles)
             for driver in Driver.allCases {
                 var y = [Float](repeating: .nan, count: expected.count)
                 let rBuffer = r ?? [0]
@@ -99,26 +99,6 @@ final class GemmTests: XCTestCase {
             // Grouped with 16+ channels per group and a partial last panel (dense driver, one panel per call).
             check(ConvShape(inChannels: 40, outChannels: 40, kernel: 3, stride: stride, padding: 1, groups: 2),
                   batch: 2, height: 5, width: 5)
-        }
-    }
-
-    /// Chunking the reduction with a tiny block size: many accumulate passes, partial tiles and panels.
-    func testManyKBlocks() {
-        // (check() itself sets rowTiles; kBlock and kBlockAbove stay as set here.)
-        let saved = GemmTuning.settings
-        defer { GemmTuning.settings = saved }
-        GemmTuning.kBlock = 7; GemmTuning.kBlockAbove = 0
-        for (k, n) in [(8, 8), (13, 33), (50, 24), (64, 17)] {
-            check(ConvShape(inChannels: k, outChannels: n, kernel: 1, activation: .relu6), height: 5, width: 5, residual: true)
-            check(ConvShape(inChannels: k, outChannels: n, kernel: 1, stride: 2), batch: 2, height: 5, width: 3)
-        }
-        var rng = SeededRNG(seed: 9)
-        for (m, n, k) in [(7, 24, 50), (13, 40, 33), (1, 17, 8)] {
-            let a = random(m * k, &rng), b = random(k * n, &rng)
-            let expected = Reference.matmul(a, b, m: m, n: n, k: k, transposeB: false)
-            var c = [Float](repeating: .nan, count: m * n)
-            matmul(a, b, &c, m: m, n: n, k: k, transposeB: false, pool: pools[1])
-            XCTAssertLessThanOrEqual(maxRelativeError(c, expected), 1e-5, "m \(m) n \(n) k \(k)")
         }
     }
 
