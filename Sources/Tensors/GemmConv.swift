@@ -25,9 +25,9 @@ struct GemmConvPlan {
     let panelOffset: [Int]
     /// [panel][tap][k][16]
     let packed: UnsafeMutablePointer<Float>
-    /// 4 channels per group only: the weights as `microKernel6x8Groups4Pairs` reads them, per 8 output
-    /// channels [tap][q < 2][group < 2][j < 4][e < 2] (w(out j, in 2q + e)); `packed` keeps the older
-    /// layout for the session-1 driver the benchmark compares against.
+    /// 4 or 8 channels per group: the weights as the pair kernels (MicroKernelGrouped.swift) read them,
+    /// per 8 output channels; `packed` keeps the older layout for the session-1 driver the benchmark
+    /// compares against.
     let packedPairs: UnsafeMutablePointer<Float>?
     /// Cout rounded up to whole panels, zero-padded.
     let bias: UnsafeMutablePointer<Float>
@@ -61,7 +61,19 @@ struct GemmConvPlan {
                 }
                 packedPairs = pairs
             } else {
-                packedPairs = nil
+                // 8 channels per group: per group [tap][q < 4][j < 8][e < 2].
+                let pairs = allocateAligned(s.outChannels * taps * 8)
+                for g in 0..<s.groups {
+                    for t in 0..<taps {
+                        let ky = t / s.kernelW, kx = t % s.kernelW
+                        for q in 0..<4 { for j in 0..<8 { for e in 0..<2 {
+                            let o = g * 8 + j, k = 2 * q + e
+                            pairs[((g * taps + t) * 4 + q) * 16 + j * 2 + e] =
+                                oihw[((o * cig + k) * s.kernelH + ky) * s.kernelW + kx]
+                        } } }
+                    }
+                }
+                packedPairs = pairs
             }
             for p in 0..<panels {
                 cin0.append(p * nr); ks.append(cig); offs.append(total)
@@ -202,9 +214,13 @@ struct GemmConvPlan {
                             }
                         case .groups8:
                             for p in pb..<pe {
-                                microKernel6x16Groups8(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
-                                                       b: packed + panelOffset[p], bias: bias + p * nr, out: out + p * nr, ldo: cout,
-                                                       residual: res.map { $0 + p * nr }, mValid: mValid, nValid: nr, act: s.activation)
+                                for h in 0..<2 {
+                                    let c0 = p * nr + h * 8
+                                    microKernel6x8Groups8Pairs(f, rows: table, taps: taps, kOffset: c0,
+                                                               b: packedPairs! + c0 * taps * 8, bias: bias + c0,
+                                                               out: out + c0, ldo: cout, residual: res.map { $0 + c0 },
+                                                               mValid: mValid, act: s.activation)
+                                }
                             }
                         case .groups4:
                             // Two 8-channel halves per 16-channel panel.
