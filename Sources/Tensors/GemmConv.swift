@@ -25,6 +25,10 @@ struct GemmConvPlan {
     let panelOffset: [Int]
     /// [panel][tap][k][16]
     let packed: UnsafeMutablePointer<Float>
+    /// 4 or 8 channels per group: the weights as the pair kernels (MicroKernelGrouped.swift) read them,
+    /// per 8 output channels; `packed` keeps the older layout for the session-1 driver the benchmark
+    /// compares against.
+    let packedPairs: UnsafeMutablePointer<Float>?
     /// Cout rounded up to whole panels, zero-padded.
     let bias: UnsafeMutablePointer<Float>
     /// A zero row standing in for input pixels in the padding; Cin long.
@@ -43,11 +47,39 @@ struct GemmConvPlan {
         if s.groups > 1 && cig == cog && (cig == 8 || cig == 4) && s.outChannels % nr == 0 {
             // Whole groups per panel, only in-group products packed: [tap][k < cig][16].
             mode = cig == 8 ? .groups8 : .groups4
+            if cig == 4 {
+                let pairs = allocateAligned(s.outChannels * taps * 4)
+                for p8 in 0..<(s.outChannels / 8) {
+                    for t in 0..<taps {
+                        let ky = t / s.kernelW, kx = t % s.kernelW
+                        for q in 0..<2 { for g in 0..<2 { for j in 0..<4 { for e in 0..<2 {
+                            let o = p8 * 8 + g * 4 + j, k = 2 * q + e
+                            pairs[((p8 * taps + t) * 2 + q) * 16 + g * 8 + j * 2 + e] =
+                                oihw[((o * cig + k) * s.kernelH + ky) * s.kernelW + kx]
+                        } } } }
+                    }
+                }
+                packedPairs = pairs
+            } else {
+                // 8 channels per group: per group [tap][q < 4][j < 8][e < 2].
+                let pairs = allocateAligned(s.outChannels * taps * 8)
+                for g in 0..<s.groups {
+                    for t in 0..<taps {
+                        let ky = t / s.kernelW, kx = t % s.kernelW
+                        for q in 0..<4 { for j in 0..<8 { for e in 0..<2 {
+                            let o = g * 8 + j, k = 2 * q + e
+                            pairs[((g * taps + t) * 4 + q) * 16 + j * 2 + e] =
+                                oihw[((o * cig + k) * s.kernelH + ky) * s.kernelW + kx]
+                        } } }
+                    }
+                }
+                packedPairs = pairs
+            }
             for p in 0..<panels {
                 cin0.append(p * nr); ks.append(cig); offs.append(total)
                 total += taps * cig * nr
             }
-            packed = .allocate(capacity: total)
+            packed = allocateAligned(total)
             for p in 0..<panels {
                 for t in 0..<taps {
                     let ky = t / s.kernelW, kx = t % s.kernelW
@@ -61,6 +93,7 @@ struct GemmConvPlan {
             }
         } else {
             mode = .dense
+            packedPairs = nil
             for p in 0..<panels {
                 let first = p * nr, last = min(first + nr, s.outChannels) - 1
                 let glo = first / cog, ghi = last / cog
@@ -69,7 +102,7 @@ struct GemmConvPlan {
                 offs.append(total)
                 total += taps * ks[p] * nr
             }
-            packed = .allocate(capacity: max(total, 1))
+            packed = allocateAligned(max(total, 1))
             packed.initialize(repeating: 0, count: max(total, 1))
             for p in 0..<panels {
                 let dst = packed + offs[p]
@@ -88,17 +121,18 @@ struct GemmConvPlan {
             }
         }
         panelCin = cin0; panelK = ks; panelOffset = offs
-        bias = .allocate(capacity: panels * nr)
+        bias = allocateAligned(panels * nr)
         bias.initialize(repeating: 0, count: panels * nr)
         bias.update(from: b, count: s.outChannels)
-        zeros = .allocate(capacity: s.inChannels + 16)
+        zeros = allocateAligned(s.inChannels + 16)
         zeros.initialize(repeating: 0, count: s.inChannels + 16)
         let panelBytes = taps * (ks.max() ?? 1) * nr * 4
         panelsPerBlock = max(1, (192 * 1024) / panelBytes)
     }
 
     func deallocate() {
-        packed.deallocate(); bias.deallocate(); zeros.deallocate()
+        freeAligned(packed); freeAligned(bias); freeAligned(zeros)
+        packedPairs.map(freeAligned)
     }
 
     func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
@@ -110,7 +144,107 @@ struct GemmConvPlan {
         }
     }
 
-    private func run<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+    func run<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                        output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
+        let s = shape
+        let (oh, ow) = s.outputSize(height: height, width: width)
+        let mr = GemmConvPlan.tileRows, nr = GemmConvPlan.panelWidth
+        let m = batch * oh * ow
+        let tiles = (m + mr - 1) / mr
+        let cin = s.inChannels, cout = s.outChannels
+        let taps = self.taps
+        let mode = self.mode, panels = self.panels, panelsPerBlock = self.panelsPerBlock
+        let nLastAll = cout - (panels - 1) * nr
+        let geometry = TileGeometry(plan: self, input: input, height: height, width: width)
+        // Dense without groups, and all packed weights small enough for L1 (1x1 convs with few channels
+        // in or out: EfficientNet's early layers, or a band of rows from a fused block): a block of row
+        // tiles runs panel by panel (BLIS order), one call per panel and block instead of one per tile.
+        // With larger weights the tile-outer order below keeps a block of panels in L2 and re-reads it
+        // for every tile, which measured faster than re-streaming the weights per block of rows.
+        let weightBytes = panels * taps * cin * nr * 4
+        let blockTiles = mode == .dense && s.groups == 1 && GemmTuning.rowTiles > 1 && weightBytes <= GemmTuning.tileOrderBytes
+            ? GemmTuning.rowTiles : 1
+        pool.parallelRanges(tiles) { _, range in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * mr * blockTiles) { tableBuffer in
+                let table = tableBuffer.baseAddress!
+                if blockTiles > 1 {
+                    var cursor = geometry.cursor(at: range.lowerBound * mr)
+                    var t0 = range.lowerBound
+                    while t0 < range.upperBound {
+                        let nt = min(blockTiles, range.upperBound - t0)
+                        let m0 = t0 * mr
+                        var mValid = mr
+                        for i in 0..<nt {
+                            mValid = min(mr, m - (m0 + i * mr))
+                            geometry.fill(table + i * taps * mr, m0: m0 + i * mr, mValid: mValid, cursor: &cursor)
+                        }
+                        gemmKernel6x16(f, rows: table, taps: taps, kOffset: 0, kp: cin, b: packed, panelStride: taps * cin * nr,
+                                       panels: panels, bias: bias, out: output + m0 * cout, ldo: cout,
+                                       residual: residual.map { $0 + m0 * cout }, mValid: mValid, nLast: nLastAll,
+                                       act: s.activation, tiles: nt, tableStride: taps * mr)
+                        t0 += nt
+                    }
+                    return
+                }
+                var pb = 0
+                while pb < panels {
+                    let pe = min(pb + panelsPerBlock, panels)
+                    let nLast = pe == panels ? nLastAll : nr
+                    var cursor = geometry.cursor(at: range.lowerBound * mr)
+                    var m0 = range.lowerBound * mr
+                    for _ in range {
+                        let mValid = min(mr, m - m0)
+                        geometry.fill(table, m0: m0, mValid: mValid, cursor: &cursor)
+                        let out = output + m0 * cout
+                        let res = residual.map { $0 + m0 * cout }
+                        switch mode {
+                        case .dense where s.groups == 1:
+                            // Every panel reads the same K: one call covers the whole panel block.
+                            gemmKernel6x16(f, rows: table, taps: taps, kOffset: 0, kp: cin,
+                                           b: packed + panelOffset[pb], panelStride: taps * cin * nr,
+                                           panels: pe - pb, bias: bias + pb * nr, out: out + pb * nr, ldo: cout,
+                                           residual: res.map { $0 + pb * nr }, mValid: mValid, nLast: nLast, act: s.activation)
+                        case .dense:
+                            for p in pb..<pe {
+                                gemmKernel6x16(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
+                                               b: packed + panelOffset[p], panelStride: 0, panels: 1,
+                                               bias: bias + p * nr, out: out + p * nr, ldo: cout,
+                                               residual: res.map { $0 + p * nr }, mValid: mValid,
+                                               nLast: p == panels - 1 ? nLast : nr, act: s.activation)
+                            }
+                        case .groups8:
+                            for p in pb..<pe {
+                                for h in 0..<2 {
+                                    let c0 = p * nr + h * 8
+                                    microKernel6x8Groups8Pairs(f, rows: table, taps: taps, kOffset: c0,
+                                                               b: packedPairs! + c0 * taps * 8, bias: bias + c0,
+                                                               out: out + c0, ldo: cout, residual: res.map { $0 + c0 },
+                                                               mValid: mValid, act: s.activation)
+                                }
+                            }
+                        case .groups4:
+                            // Two 8-channel halves per 16-channel panel.
+                            for p in pb..<pe {
+                                for h in 0..<2 {
+                                    let c0 = p * nr + h * 8
+                                    microKernel6x8Groups4Pairs(f, rows: table, taps: taps, kOffset: c0,
+                                                               b: packedPairs! + c0 * taps * 4, bias: bias + c0,
+                                                               out: out + c0, ldo: cout, residual: res.map { $0 + c0 },
+                                                               mValid: mValid, act: s.activation)
+                                }
+                            }
+                        }
+                        m0 += mValid
+                    }
+                    pb = pe
+                }
+            }
+        }
+    }
+
+    /// The driver as it was before the pixel cursor, multi-panel calls and K blocks (session 1), kept
+    /// only so `GemmBench` can time old and new side by side in one process.
+    func runLegacy<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                                 output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
         let s = shape
         let (oh, ow) = s.outputSize(height: height, width: width)
@@ -163,6 +297,84 @@ struct GemmConvPlan {
                     pb = pe
                 }
             }
+        }
+    }
+}
+
+/// Packed weights start on a cache line: the micro-kernel reads each panel row as two 32-byte loads,
+/// and with malloc's 16-byte alignment every other one would straddle two lines (two loads' worth
+/// of L1 bandwidth in a loop that issues 8 loads per 12 FMAs).
+func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(count, 1))
+}
+
+func freeAligned(_ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).deallocate()
+}
+
+/// Where each output pixel's input rows are, tile by tile. A cursor (image, output row, column) is
+/// advanced pixel by pixel, so no tile pays two integer divisions per row; 1x1 stride-1 convs skip
+/// even that, since output pixel i reads input row i.
+struct TileGeometry {
+    let input: UnsafePointer<Float>
+    let zero: UnsafePointer<Float>
+    let height: Int, width: Int, cin: Int, oh: Int, ow: Int
+    let kh: Int, kw: Int, sh: Int, sw: Int, pt: Int, pl: Int
+    let pointwise: Bool, contiguous: Bool
+
+    init(plan: GemmConvPlan, input: UnsafePointer<Float>, height: Int, width: Int) {
+        let s = plan.shape
+        self.input = input; zero = UnsafePointer(plan.zeros)
+        self.height = height; self.width = width; cin = s.inChannels
+        (oh, ow) = s.outputSize(height: height, width: width)
+        kh = s.kernelH; kw = s.kernelW; sh = s.strideH; sw = s.strideW; pt = s.padTop; pl = s.padLeft
+        pointwise = kh == 1 && kw == 1 && pt == 0 && pl == 0 && s.padBottom == 0 && s.padRight == 0
+        contiguous = pointwise && sh == 1 && sw == 1
+    }
+
+    struct Cursor { var image: Int, oy: Int, ox: Int }
+
+    func cursor(at pixel: Int) -> Cursor {
+        Cursor(image: pixel / (oh * ow), oy: (pixel % (oh * ow)) / ow, ox: pixel % ow)
+    }
+
+    /// Writes the tile's table, taps groups of 6 pointers; rows past mValid repeat the last real pixel.
+    /// The cursor must point at pixel m0 and ends at m0 + mValid.
+    @inline(__always)
+    func fill(_ table: UnsafeMutablePointer<UnsafePointer<Float>>, m0: Int, mValid: Int, cursor c: inout Cursor) {
+        let mr = GemmConvPlan.tileRows
+        if contiguous {
+            for r in 0..<mr { table[r] = input + (m0 + min(r, mValid - 1)) * cin }
+            return
+        }
+        let taps = kh * kw
+        for r in 0..<mr {
+            if r >= mValid {
+                for t in 0..<taps { table[t * mr + r] = table[t * mr + r - 1] }
+                continue
+            }
+            let image = input + c.image * height * width * cin
+            if pointwise {
+                table[r] = image + (c.oy * sh * width + c.ox * sw) * cin
+            } else {
+                let iy0 = c.oy * sh - pt, ix0 = c.ox * sw - pl
+                var t = r
+                for ky in 0..<kh {
+                    let iy = iy0 + ky
+                    if iy < 0 || iy >= height {
+                        for _ in 0..<kw { table[t] = zero; t += mr }
+                        continue
+                    }
+                    let row = image + iy * width * cin
+                    for kx in 0..<kw {
+                        let ix = ix0 + kx
+                        table[t] = ix >= 0 && ix < width ? row + ix * cin : zero
+                        t += mr
+                    }
+                }
+            }
+            c.ox += 1
+            if c.ox == ow { c.ox = 0; c.oy += 1; if c.oy == oh { c.oy = 0; c.image += 1 } }
         }
     }
 }

@@ -8,8 +8,8 @@ public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Un
     // streams it with two aligned vector loads per step. Packing costs k x n, the product m x n x k.
     let nr = GemmConvPlan.panelWidth, mr = GemmConvPlan.tileRows
     let panels = (n + nr - 1) / nr
-    let packed = UnsafeMutablePointer<Float>.allocate(capacity: panels * k * nr)
-    defer { packed.deallocate() }
+    let packed = allocateAligned(panels * k * nr)
+    defer { freeAligned(packed) }
     for p in 0..<panels {
         let dst = packed + p * k * nr
         for j in 0..<nr {
@@ -24,7 +24,7 @@ public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Un
             }
         }
     }
-    let zeroBias = [Float](repeating: 0, count: nr)
+    let zeroBias = [Float](repeating: 0, count: panels * nr)
     // Panels per block so that the block's share of B stays in L2 while every row tile passes over it.
     let panelsPerBlock = max(1, (192 * 1024) / (k * nr * 4))
     let tiles = (m + mr - 1) / mr
@@ -36,19 +36,20 @@ public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Un
                 var pb = 0
                 while pb < panels {
                     let pe = min(pb + panelsPerBlock, panels)
+                    let nLast = pe == panels ? n - (panels - 1) * nr : nr
                     for tile in range {
                         let m0 = tile * mr, mValid = min(mr, m - m0)
                         for r in 0..<mr { table[r] = a + (m0 + min(r, mValid - 1)) * k }
-                        for p in pb..<pe {
-                            if MulAddChoice.fused {
-                                microKernel6x16(FusedMulAdd.self, rows: table, taps: 1, kOffset: 0, kp: k, b: packed + p * k * nr,
-                                                bias: bias, out: c + m0 * n + p * nr, ldo: n, residual: nil,
-                                                mValid: mValid, nValid: min(nr, n - p * nr), act: .none)
-                            } else {
-                                microKernel6x16(SplitMulAdd.self, rows: table, taps: 1, kOffset: 0, kp: k, b: packed + p * k * nr,
-                                                bias: bias, out: c + m0 * n + p * nr, ldo: n, residual: nil,
-                                                mValid: mValid, nValid: min(nr, n - p * nr), act: .none)
-                            }
+                        if MulAddChoice.fused {
+                            gemmKernel6x16(FusedMulAdd.self, rows: table, taps: 1, kOffset: 0, kp: k,
+                                           b: packed + pb * k * nr, panelStride: k * nr, panels: pe - pb,
+                                           bias: bias, out: c + m0 * n + pb * nr, ldo: n, residual: nil,
+                                           mValid: mValid, nLast: nLast, act: .none)
+                        } else {
+                            gemmKernel6x16(SplitMulAdd.self, rows: table, taps: 1, kOffset: 0, kp: k,
+                                           b: packed + pb * k * nr, panelStride: k * nr, panels: pe - pb,
+                                           bias: bias, out: c + m0 * n + pb * nr, ldo: n, residual: nil,
+                                           mValid: mValid, nLast: nLast, act: .none)
                         }
                     }
                     pb = pe

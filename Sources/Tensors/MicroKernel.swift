@@ -64,6 +64,10 @@ func storeRow16(_ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Fl
         if let residual { v0 += residual.vec(0); v1 += residual.vec(8) }
         out.store(activate(v0, act), 0)
         out.store(activate(v1, act), 8)
+    } else if nValid == 8 {
+        var v0 = v0
+        if let residual { v0 += residual.vec(0) }
+        out.store(activate(v0, act), 0)
     } else {
         for j in 0..<nValid {
             var x = j < 8 ? v0[j] : v1[j - 8]
@@ -71,4 +75,118 @@ func storeRow16(_ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Fl
             out[j] = act.apply(x)
         }
     }
+}
+
+/// The 6x16 micro-kernel as the GEMM drivers call it (GemmConv.swift, MatMul.swift). One call covers
+/// `panels` consecutive 16-column panels times `tiles` consecutive 6-row tiles, panel-major: for each
+/// panel, every tile in turn. The drivers use it two ways: one tile times all panels of a block (the
+/// tile's input rows stay in L1 while the weights stream from L2), or, when all the weights fit in
+/// L1, one panel times a block of tiles (BLIS order). Either way the loop set-up and the call are
+/// paid once per many (tile, panel) pairs: for 1x1 convs with K = 16..40 a pair is only 100-250
+/// cycles of multiply-adds. A last panel with at most 8 valid columns goes to the 6x8 variant,
+/// which skips the zero half of the packed weights.
+///
+/// rows: per tile, `taps` groups of 6 row pointers (tile i's start at rows + i * tableStride); the
+/// reduction reads rows[t * 6 + r][kOffset ..< kOffset + kp]. Tile i writes out + i * 6 * ldo.
+/// b: the first panel's packed weights [tap][kp][16]; the next panel starts `panelStride` floats later.
+/// bias: 16 values per panel (zero-padded). nLast: valid columns of the last panel; mValid: valid
+/// rows of the last tile (the others are full).
+@inline(never)
+func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
+                               b: UnsafePointer<Float>, panelStride: Int, panels: Int, bias: UnsafePointer<Float>,
+                               out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
+                               mValid mLast: Int, nLast: Int, act: Activation,
+                               tiles: Int = 1, tableStride: Int = 6) {
+    for p in 0..<panels {
+      let nValid = p == panels - 1 ? nLast : 16
+      let bp0 = b + p * panelStride
+      for i in 0..<tiles {
+        let mValid = i == tiles - 1 ? mLast : 6
+        let rows = rows + i * tableStride
+        let o = out + p * 16 + i * 6 * ldo, res = residual.map { $0 + p * 16 + i * 6 * ldo }
+        if nValid <= 8 {
+            gemmPanel6x8(F.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: bp0, bias: bias + p * 16,
+                         out: o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid, act: act)
+            continue
+        }
+        let bias0 = bias.vec(p * 16), bias1 = bias.vec(p * 16 + 8)
+        var c00 = bias0, c01 = bias1
+        var c10 = bias0, c11 = bias1
+        var c20 = bias0, c21 = bias1
+        var c30 = bias0, c31 = bias1
+        var c40 = bias0, c41 = bias1
+        var c50 = bias0, c51 = bias1
+        var bp = bp0
+        for t in 0..<taps {
+            let r = rows + t * 6
+            let a0 = r[0] + kOffset
+            let a1 = r[1] + kOffset
+            let a2 = r[2] + kOffset
+            let a3 = r[3] + kOffset
+            let a4 = r[4] + kOffset
+            let a5 = r[5] + kOffset
+            for k in 0..<kp {
+                let b0 = bp.vec(0), b1 = bp.vec(8)
+                let x0 = Vec(repeating: a0[k])
+                F.madd(&c00, x0, b0); F.madd(&c01, x0, b1)
+                let x1 = Vec(repeating: a1[k])
+                F.madd(&c10, x1, b0); F.madd(&c11, x1, b1)
+                let x2 = Vec(repeating: a2[k])
+                F.madd(&c20, x2, b0); F.madd(&c21, x2, b1)
+                let x3 = Vec(repeating: a3[k])
+                F.madd(&c30, x3, b0); F.madd(&c31, x3, b1)
+                let x4 = Vec(repeating: a4[k])
+                F.madd(&c40, x4, b0); F.madd(&c41, x4, b1)
+                let x5 = Vec(repeating: a5[k])
+                F.madd(&c50, x5, b0); F.madd(&c51, x5, b1)
+                bp += 16
+            }
+        }
+        storeRow16(o, res, c00, c01, nValid, act)
+        if mValid > 1 { storeRow16(o + 1 * ldo, res.map { $0 + 1 * ldo }, c10, c11, nValid, act) }
+        if mValid > 2 { storeRow16(o + 2 * ldo, res.map { $0 + 2 * ldo }, c20, c21, nValid, act) }
+        if mValid > 3 { storeRow16(o + 3 * ldo, res.map { $0 + 3 * ldo }, c30, c31, nValid, act) }
+        if mValid > 4 { storeRow16(o + 4 * ldo, res.map { $0 + 4 * ldo }, c40, c41, nValid, act) }
+        if mValid > 5 { storeRow16(o + 5 * ldo, res.map { $0 + 5 * ldo }, c50, c51, nValid, act) }
+      }
+    }
+}
+
+/// The 6x8 half of `gemmKernel6x16` for a last panel with at most 8 valid columns (Cout = 24, 40 in
+/// EfficientNet's project layers): half the multiply-adds of running the zero-padded 16-wide panel.
+/// Six accumulators do not fully hide the FMA latency, but every product is a useful one.
+@inline(never)
+func gemmPanel6x8<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
+                             b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                             out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
+                             mValid: Int, nValid: Int, act: Activation) {
+    let b0 = bias.vec(0)
+    var c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0
+    var bp = b
+    for t in 0..<taps {
+        let r = rows + t * 6
+        let a0 = r[0] + kOffset
+        let a1 = r[1] + kOffset
+        let a2 = r[2] + kOffset
+        let a3 = r[3] + kOffset
+        let a4 = r[4] + kOffset
+        let a5 = r[5] + kOffset
+        for k in 0..<kp {
+            let b0 = bp.vec(0)
+            F.madd(&c0, Vec(repeating: a0[k]), b0)
+            F.madd(&c1, Vec(repeating: a1[k]), b0)
+            F.madd(&c2, Vec(repeating: a2[k]), b0)
+            F.madd(&c3, Vec(repeating: a3[k]), b0)
+            F.madd(&c4, Vec(repeating: a4[k]), b0)
+            F.madd(&c5, Vec(repeating: a5[k]), b0)
+            bp += 16
+        }
+    }
+    let z = Vec()
+    storeRow16(out, residual, c0, z, nValid, act)
+    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, c1, z, nValid, act) }
+    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, c2, z, nValid, act) }
+    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, c3, z, nValid, act) }
+    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, c4, z, nValid, act) }
+    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, c5, z, nValid, act) }
 }

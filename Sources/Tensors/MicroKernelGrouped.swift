@@ -89,3 +89,127 @@ func microKernel6x16Groups4<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePoin
     if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, c40, c41, nValid, act) }
     if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, c50, c51, nValid, act) }
 }
+
+/// Grouped convolution with 4 input and 4 output channels per group, without shuffles in the loop.
+/// The first version (`microKernel6x16Groups4`) built each input vector from two 4-lane broadcasts,
+/// one vshufps and one lane-crossing vpermpd per FMA, and ran at 7-14 GFLOP/s, shuffle-bound. Here an
+/// accumulator holds one group's 4 outputs twice, as partial sums over the even and the odd in-group
+/// input: lane 2j + e accumulates input k = 2q + e times w(j, k). The input a pixel contributes is
+/// then the pair (x[2q], x[2q+1]) repeated four times: one 64-bit broadcast straight from memory
+/// (a load, no shuffle unit). The pairs are summed, and the lanes put in channel order, once in the
+/// epilogue. Tile: 6 pixels x 2 groups (8 output channels); 12 accumulators, 2 weight vectors.
+///
+/// rows[t * 6 + r] + kOffset: the two groups' 8 input channels. b: [tap][q < 2][group < 2][j < 4][e < 2].
+/// bias: the 8 outputs' biases in channel order.
+@inline(never)
+func microKernel6x8Groups4Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int,
+                                           b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                           out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
+                                           mValid: Int, act: Activation) {
+    var c00 = Vec(), c01 = Vec()
+    var c10 = Vec(), c11 = Vec()
+    var c20 = Vec(), c21 = Vec()
+    var c30 = Vec(), c31 = Vec()
+    var c40 = Vec(), c41 = Vec()
+    var c50 = Vec(), c51 = Vec()
+    var bp = b
+    @inline(__always) func pair(_ p: UnsafePointer<Float>) -> Vec {
+        unsafeBitCast(SIMD4<Double>(repeating: UnsafeRawPointer(p).loadUnaligned(as: Double.self)), to: Vec.self)
+    }
+    for t in 0..<taps {
+        let r = rows + t * 6
+        let a0 = r[0] + kOffset
+        let a1 = r[1] + kOffset
+        let a2 = r[2] + kOffset
+        let a3 = r[3] + kOffset
+        let a4 = r[4] + kOffset
+        let a5 = r[5] + kOffset
+        for q in 0..<2 {
+            let b0 = bp.vec(0), b1 = bp.vec(8)
+            let k0 = 2 * q, k1 = 4 + 2 * q
+            F.madd(&c00, pair(a0 + k0), b0); F.madd(&c01, pair(a0 + k1), b1)
+            F.madd(&c10, pair(a1 + k0), b0); F.madd(&c11, pair(a1 + k1), b1)
+            F.madd(&c20, pair(a2 + k0), b0); F.madd(&c21, pair(a2 + k1), b1)
+            F.madd(&c30, pair(a3 + k0), b0); F.madd(&c31, pair(a3 + k1), b1)
+            F.madd(&c40, pair(a4 + k0), b0); F.madd(&c41, pair(a4 + k1), b1)
+            F.madd(&c50, pair(a5 + k0), b0); F.madd(&c51, pair(a5 + k1), b1)
+            bp += 16
+        }
+    }
+    let bv = bias.vec(0)
+    @inline(__always) func sums(_ g0: Vec, _ g1: Vec) -> Vec {
+        let even = Vec(g0[0], g0[2], g0[4], g0[6], g1[0], g1[2], g1[4], g1[6])
+        let odd = Vec(g0[1], g0[3], g0[5], g0[7], g1[1], g1[3], g1[5], g1[7])
+        return even + odd + bv
+    }
+    let z = Vec()
+    storeRow16(out, residual, sums(c00, c01), z, 8, act)
+    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, sums(c10, c11), z, 8, act) }
+    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, sums(c20, c21), z, 8, act) }
+    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, sums(c30, c31), z, 8, act) }
+    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, sums(c40, c41), z, 8, act) }
+    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, sums(c50, c51), z, 8, act) }
+}
+
+/// Grouped convolution with 8 input and 8 output channels per group, in the same pair form as
+/// `microKernel6x8Groups4Pairs`: one group (8 outputs) per call, each accumulator holds 4 outputs x
+/// (even, odd) input partial sums, and both accumulators of a pixel share one 64-bit broadcast of
+/// the input pair, so a step costs 6 broadcasts + 2 weight loads per 12 FMAs (the first version,
+/// `microKernel6x16Groups8`, needed 12 broadcasts).
+///
+/// rows[t * 6 + r] + kOffset: the group's 8 input channels. b: [tap][q < 4][j < 8][e < 2].
+@inline(never)
+func microKernel6x8Groups8Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int,
+                                           b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                           out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
+                                           mValid: Int, act: Activation) {
+    var c00 = Vec(), c01 = Vec()
+    var c10 = Vec(), c11 = Vec()
+    var c20 = Vec(), c21 = Vec()
+    var c30 = Vec(), c31 = Vec()
+    var c40 = Vec(), c41 = Vec()
+    var c50 = Vec(), c51 = Vec()
+    var bp = b
+    @inline(__always) func pair(_ p: UnsafePointer<Float>) -> Vec {
+        unsafeBitCast(SIMD4<Double>(repeating: UnsafeRawPointer(p).loadUnaligned(as: Double.self)), to: Vec.self)
+    }
+    for t in 0..<taps {
+        let r = rows + t * 6
+        let a0 = r[0] + kOffset
+        let a1 = r[1] + kOffset
+        let a2 = r[2] + kOffset
+        let a3 = r[3] + kOffset
+        let a4 = r[4] + kOffset
+        let a5 = r[5] + kOffset
+        for q in 0..<4 {
+            let b0 = bp.vec(0), b1 = bp.vec(8)
+            let k = 2 * q
+            let x0 = pair(a0 + k)
+            F.madd(&c00, x0, b0); F.madd(&c01, x0, b1)
+            let x1 = pair(a1 + k)
+            F.madd(&c10, x1, b0); F.madd(&c11, x1, b1)
+            let x2 = pair(a2 + k)
+            F.madd(&c20, x2, b0); F.madd(&c21, x2, b1)
+            let x3 = pair(a3 + k)
+            F.madd(&c30, x3, b0); F.madd(&c31, x3, b1)
+            let x4 = pair(a4 + k)
+            F.madd(&c40, x4, b0); F.madd(&c41, x4, b1)
+            let x5 = pair(a5 + k)
+            F.madd(&c50, x5, b0); F.madd(&c51, x5, b1)
+            bp += 16
+        }
+    }
+    let bv = bias.vec(0)
+    @inline(__always) func sums(_ lo: Vec, _ hi: Vec) -> Vec {
+        let even = Vec(lo[0], lo[2], lo[4], lo[6], hi[0], hi[2], hi[4], hi[6])
+        let odd = Vec(lo[1], lo[3], lo[5], lo[7], hi[1], hi[3], hi[5], hi[7])
+        return even + odd + bv
+    }
+    let z = Vec()
+    storeRow16(out, residual, sums(c00, c01), z, 8, act)
+    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, sums(c10, c11), z, 8, act) }
+    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, sums(c20, c21), z, 8, act) }
+    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, sums(c30, c31), z, 8, act) }
+    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, sums(c40, c41), z, 8, act) }
+    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, sums(c50, c51), z, 8, act) }
+}

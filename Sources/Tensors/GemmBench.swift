@@ -1,0 +1,199 @@
+import Foundation
+
+/// Knobs of the GEMM drivers that `GemmBench` sweeps; the defaults are what the sweep chose on this
+/// machine (docs/speed-gemm.md). Only a benchmark harness changes them, before it starts timing.
+enum GemmTuning {
+    /// Packed weights up to this many bytes run in BLIS order (panel outer, row tiles inner).
+    nonisolated(unsafe) static var tileOrderBytes = 24 * 1024
+    /// Row tiles per block in that order (0 or 1: always tile outer).
+    nonisolated(unsafe) static var rowTiles = 16
+
+    struct Settings: Sendable, Equatable { var tileOrderBytes: Int, rowTiles: Int }
+    static var settings: Settings {
+        get { Settings(tileOrderBytes: tileOrderBytes, rowTiles: rowTiles) }
+        set { tileOrderBytes = newValue.tileOrderBytes; rowTiles = newValue.rowTiles }
+    }
+}
+
+/// A dev harness for the GEMM side of the convolutions: times one layer shape at a time on the
+/// calling thread (thread CPU time, so a neighbour's load inflates the figure less than wall time
+/// would), the session-1 driver and the current one alternately, against the micro-kernel peak
+/// measured in the same process. Not used by the product; TensorsTests' GemmBenchTests runs it when
+/// CORRAL_GEMM_BENCH=1 and prints the table.
+public enum GemmBench {
+    public struct Layer: Sendable {
+        public var name: String
+        public var shape: ConvShape
+        /// Input size.
+        public var height: Int, width: Int
+        /// How many layers of this shape the network has (weights the network total).
+        public var count: Int
+        /// Whether the network adds a residual in this conv's epilogue.
+        public var residual: Bool
+
+        public init(_ name: String, _ shape: ConvShape, _ height: Int, _ width: Int, count: Int = 1, residual: Bool = false) {
+            self.name = name; self.shape = shape; self.height = height; self.width = width
+            self.count = count; self.residual = residual
+        }
+
+        public var m: Int { let (oh, ow) = shape.outputSize(height: height, width: width); return oh * ow }
+        public var k: Int { shape.inChannelsPerGroup * shape.kernelH * shape.kernelW }
+        public var n: Int { shape.outChannels }
+    }
+
+    static func pw(_ cin: Int, _ cout: Int, _ size: Int, stride: Int = 1, act: Activation, count: Int = 1, residual: Bool = false) -> Layer {
+        Layer("1x1 \(cin)->\(cout)\(stride > 1 ? "/2" : "") @\(size)",
+              ConvShape(inChannels: cin, outChannels: cout, kernel: 1, stride: stride, activation: act),
+              size, size, count: count, residual: residual)
+    }
+
+    /// The GEMM-run layers of EfficientNet-Lite0 at 224x224 (stem and 1x1s; the depthwise ones are not GEMMs).
+    public static let lite0: [Layer] = [
+        Layer("stem 3x3/2 3->32 @224", ConvShape(inChannels: 3, outChannels: 32, kernel: 3, stride: 2, padding: 1, activation: .relu6), 224, 224),
+        pw(32, 16, 112, act: .none),
+        pw(16, 96, 112, act: .relu6),
+        pw(96, 24, 56, act: .none),
+        pw(24, 144, 56, act: .relu6, count: 2),
+        pw(144, 24, 56, act: .none, residual: true),
+        pw(144, 40, 28, act: .none),
+        pw(40, 240, 28, act: .relu6, count: 2),
+        pw(240, 40, 28, act: .none, residual: true),
+        pw(240, 80, 14, act: .none),
+        pw(80, 480, 14, act: .relu6, count: 3),
+        pw(480, 80, 14, act: .none, count: 2, residual: true),
+        pw(480, 112, 14, act: .none),
+        pw(112, 672, 14, act: .relu6, count: 3),
+        pw(672, 112, 14, act: .none, count: 2, residual: true),
+        pw(672, 192, 7, act: .none),
+        pw(192, 1152, 7, act: .relu6, count: 4),
+        pw(1152, 192, 7, act: .none, count: 3, residual: true),
+        pw(1152, 320, 7, act: .none),
+        pw(320, 1280, 7, act: .relu6),
+    ]
+
+    static func g3(_ c: Int, _ size: Int, stride: Int = 1, count: Int = 1) -> Layer {
+        Layer("3x3\(stride > 1 ? "/2" : "") \(c) g32 (\(c / 32)/group) @\(size)",
+              ConvShape(inChannels: c, outChannels: c, kernel: 3, stride: stride, padding: 1, groups: 32, activation: .relu),
+              size, size, count: count)
+    }
+
+    /// The layers of ResNeXt-50 32x4d at 224x224 (stem, 1x1s, grouped 3x3s, downsampling 1x1s).
+    public static let resnext50: [Layer] = [
+        Layer("stem 7x7/2 3->64 @224", ConvShape(inChannels: 3, outChannels: 64, kernel: 7, stride: 2, padding: 3, activation: .relu), 224, 224),
+        pw(64, 128, 56, act: .relu), pw(256, 128, 56, act: .relu, count: 2), g3(128, 56, count: 3),
+        pw(128, 256, 56, act: .relu, count: 3, residual: true), pw(64, 256, 56, act: .none),
+        pw(256, 256, 56, act: .relu), g3(256, 56, stride: 2), pw(512, 256, 28, act: .relu, count: 3), g3(256, 28, count: 3),
+        pw(256, 512, 28, act: .relu, count: 4, residual: true), pw(256, 512, 56, stride: 2, act: .none),
+        pw(512, 512, 28, act: .relu), g3(512, 28, stride: 2), pw(1024, 512, 14, act: .relu, count: 5), g3(512, 14, count: 5),
+        pw(512, 1024, 14, act: .relu, count: 6, residual: true), pw(512, 1024, 28, stride: 2, act: .none),
+        pw(1024, 1024, 14, act: .relu), g3(1024, 14, stride: 2), pw(2048, 1024, 7, act: .relu, count: 2), g3(1024, 7, count: 2),
+        pw(1024, 2048, 7, act: .relu, count: 3, residual: true), pw(1024, 2048, 14, stride: 2, act: .none),
+    ]
+
+    /// Which driver to time: session 1's, or the current one with a given reduction block (0: none).
+    /// Grouped 3x3 shapes at several sizes, to separate the kernel from the memory traffic.
+    public static let groupedProbe: [Layer] = [
+        g3(128, 56), g3(128, 28), g3(128, 14), g3(128, 28, stride: 2),
+        g3(256, 56), g3(256, 28), g3(256, 14), g3(256, 56, stride: 2), g3(256, 28, stride: 2),
+        g3(512, 28), g3(512, 14), g3(512, 28, stride: 2),
+    ]
+
+    public enum Driver: Sendable, Equatable {
+        case legacy
+        /// tileOrderBytes / rowTiles, as in `GemmTuning`.
+        case current(tileOrderBytes: Int, rowTiles: Int)
+        public static var current: Driver { .current(tileOrderBytes: GemmTuning.tileOrderBytes, rowTiles: GemmTuning.rowTiles) }
+    }
+
+    /// Seconds of CPU time the calling thread has used.
+    static func threadSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// The micro-kernel on L1-resident data (like `KernelPeak`), timed in thread CPU time like the layers
+    /// here, so the "% of peak" figures compare like with like.
+    public static func peak(seconds: Double = 0.5) -> Double {
+        let k = 128, nr = 16, mr = 6
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: k * nr)
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: mr * k)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
+        let bias = UnsafeMutablePointer<Float>.allocate(capacity: nr)
+        defer { b.deallocate(); a.deallocate(); c.deallocate(); bias.deallocate() }
+        b.initialize(repeating: 1e-3, count: k * nr); a.initialize(repeating: 1e-3, count: mr * k)
+        bias.initialize(repeating: 0, count: nr)
+        var rows = (0..<mr).map { UnsafePointer(a + $0 * k) }
+        var best = 0.0
+        rows.withUnsafeMutableBufferPointer { table in
+            let end = threadSeconds() + seconds
+            while threadSeconds() < end {
+                let start = threadSeconds()
+                for _ in 0..<500 {
+                    if MulAddChoice.fused {
+                        gemmKernel6x16(FusedMulAdd.self, rows: table.baseAddress!, taps: 1, kOffset: 0, kp: k, b: b, panelStride: 0, panels: 1,
+                                       bias: bias, out: c, ldo: nr, residual: nil, mValid: mr, nLast: nr, act: .none)
+                    } else {
+                        gemmKernel6x16(SplitMulAdd.self, rows: table.baseAddress!, taps: 1, kOffset: 0, kp: k, b: b, panelStride: 0, panels: 1,
+                                       bias: bias, out: c, ldo: nr, residual: nil, mValid: mr, nLast: nr, act: .none)
+                    }
+                }
+                best = max(best, Double(500 * 2 * mr * nr * k) / (threadSeconds() - start) * 1e-9)
+            }
+        }
+        return best
+    }
+
+    /// GFLOP/s of each driver on one layer, per sample: the drivers take turns, each sample runs one
+    /// driver for about `sampleSeconds` of thread CPU time on the calling thread, until `seconds` in all.
+    /// Index [driver][sample]; samples of the same index were taken back to back.
+    public static func compare(_ layer: Layer, batch: Int = 1, drivers: [Driver] = [.legacy, .current],
+                               seconds: Double = 0.5, sampleSeconds: Double = 0.005, offset: Int = 0) -> [[Double]] {
+        let s = layer.shape
+        var rng = SplitMix64(seed: 7)
+        let (oh, ow) = s.outputSize(height: layer.height, width: layer.width)
+        let inCount = batch * layer.height * layer.width * s.inChannels, outCount = batch * oh * ow * s.outChannels
+        let fanIn = s.inChannelsPerGroup * s.kernelH * s.kernelW
+        let w = (0..<(s.outChannels * fanIn)).map { _ in rng.nextSigned() / Float(fanIn).squareRoot() }
+        let b = (0..<s.outChannels).map { _ in rng.nextSigned() }
+        // Activations start `offset` floats past a cache line (the network's arenas come from malloc).
+        let xa = allocateAligned(inCount + 16), ya = allocateAligned(outCount + 16), ra = allocateAligned(outCount + 16)
+        defer { freeAligned(xa); freeAligned(ya); freeAligned(ra) }
+        let x = xa + offset, y = ya + offset, r = ra + offset
+        for i in 0..<inCount { x[i] = Float(rng.nextUnit()) }
+        for i in 0..<outCount { r[i] = Float(rng.nextUnit()) }
+        let plan = w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
+            GemmConvPlan(shape: s, oihw: wp.baseAddress!, bias: bp.baseAddress!) } }
+        defer { plan.deallocate() }
+        let pool = ThreadPool(threads: 1)
+        let flops = Double(batch) * s.flops(height: layer.height, width: layer.width)
+        let res: UnsafePointer<Float>? = layer.residual ? UnsafePointer(r) : nil
+        func once(_ d: Driver) {
+            switch d {
+            case .legacy:
+                if MulAddChoice.fused {
+                    plan.runLegacy(FusedMulAdd.self, input: x, batch: batch, height: layer.height, width: layer.width, output: y, residual: res, pool: pool)
+                } else {
+                    plan.runLegacy(SplitMulAdd.self, input: x, batch: batch, height: layer.height, width: layer.width, output: y, residual: res, pool: pool)
+                }
+            case .current(let tileOrderBytes, let rowTiles):
+                let saved = GemmTuning.settings
+                GemmTuning.settings = .init(tileOrderBytes: tileOrderBytes, rowTiles: rowTiles)
+                defer { GemmTuning.settings = saved }
+                plan.forward(input: x, batch: batch, height: layer.height, width: layer.width, output: y, residual: res, pool: pool)
+            }
+        }
+        var out = [[Double]](repeating: [], count: drivers.count)
+        for d in drivers { once(d) }  // warm caches and pages
+        let end = threadSeconds() + seconds
+        while threadSeconds() < end {
+            for (i, d) in drivers.enumerated() {
+                let start = threadSeconds()
+                var calls = 0, elapsed = 0.0
+                repeat { once(d); calls += 1; elapsed = threadSeconds() - start } while elapsed < sampleSeconds
+                out[i].append(Double(calls) * flops / elapsed * 1e-9)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,119 @@
+import XCTest
+@testable import Tensors
+import TestSupport
+
+/// The GEMM drivers (GemmConv.swift, MatMul.swift) against the naive reference, with both multiply-add
+/// strategies compiled in (fused FMA and split multiply + add, what CORRAL_FMA=1/0 picks), on shapes
+/// that hit every edge: M not a multiple of 6, N not a multiple of 16 (and <= 8, the 6x8 tail
+/// kernel), K of 1, 3, 13, 17 and past the K-block threshold (513, 1030), strided and padded taps,
+/// the in-group kernels with 1-3 images, residual on and off, every activation, 1 and 2 threads.
+final class GemmTests: XCTestCase {
+    let pools = [ThreadPool(threads: 1), ThreadPool(threads: 2)]
+
+    func random(_ count: Int, _ rng: inout SeededRNG, scale: Float = 1) -> [Float] {
+        (0..<count).map { _ in rng.nextSigned() * scale }
+    }
+
+    enum Driver: CaseIterable { case fused, split, legacyFused }
+
+    func check(_ s: ConvShape, batch: Int = 1, height: Int, width: Int, residual: Bool = false, seed: UInt64 = 1,
+               file: StaticString = #filePath, line: UInt = #line) {
+        var rng = SeededRNG(seed: seed)
+        let x = random(batch * height * width * s.inChannels, &rng)
+        let fanIn = s.inChannelsPerGroup * s.kernelH * s.kernelW
+        let w = random(s.outChannels * fanIn, &rng, scale: 1 / Float(fanIn).squareRoot())
+        let b = random(s.outChannels, &rng)
+        let (oh, ow) = s.outputSize(height: height, width: width)
+        let r: [Float]? = residual ? random(batch * oh * ow * s.outChannels, &rng) : nil
+        let expected = Reference.conv2d(input: x, batch: batch, height: height, width: width, shape: s,
+                                        weights: w, bias: b, residual: r)
+        let plan = w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
+            GemmConvPlan(shape: s, oihw: wp.baseAddress!, bias: bp.baseAddress!) } }
+        defer { plan.deallocate() }
+        let saved = GemmTuning.settings
+        defer { GemmTuning.settings = saved }
+        // Tile-outer order (1), and the BLIS order with blocks that do and do not divide the tiles.
+        for (pool, rowTiles) in [(pools[0], 1), (pools[1], 1), (pools[0], 2), (pools[1], 3), (pools[0], 16)] {
+            GemmTuning.settings = .init(tileOrderBytes: rowTiles > 1 ? Int.max : 0, rowTiles: rowTiles)
+            for driver in Driver.allCases {
+                var y = [Float](repeating: .nan, count: expected.count)
+                let rBuffer = r ?? [0]
+                x.withUnsafeBufferPointer { xp in
+                    y.withUnsafeMutableBufferPointer { yp in rBuffer.withUnsafeBufferPointer { rAll in
+                        let rp = r == nil ? nil : rAll.baseAddress
+                        switch driver {
+                        case .fused:
+                            plan.run(FusedMulAdd.self, input: xp.baseAddress!, batch: batch, height: height, width: width,
+                                     output: yp.baseAddress!, residual: rp, pool: pool)
+                        case .split:
+                            plan.run(SplitMulAdd.self, input: xp.baseAddress!, batch: batch, height: height, width: width,
+                                     output: yp.baseAddress!, residual: rp, pool: pool)
+                        case .legacyFused:
+                            plan.runLegacy(FusedMulAdd.self, input: xp.baseAddress!, batch: batch, height: height, width: width,
+                                           output: yp.baseAddress!, residual: rp, pool: pool)
+                        }
+                    } }
+                }
+                let err = maxRelativeError(y, expected)
+                XCTAssertLessThanOrEqual(err, 1e-5, "\(s) batch \(batch) \(height)x\(width) residual \(residual) threads \(pool.threads) row tiles \(rowTiles) \(driver)",
+                                         file: file, line: line)
+            }
+        }
+    }
+
+    func testPointwiseEdges() {
+        var seed: UInt64 = 1
+        for k in [1, 3, 13, 17, 40, 513, 1030] {
+            for n in [1, 8, 15, 24, 40, 33] {
+                seed += 1
+                let act: Activation = [.none, .relu, .relu6][Int(seed % 3)]
+                // 5x7 = 35 pixels (5 full tiles + 5 rows), 1x1 = a single partial tile.
+                check(ConvShape(inChannels: k, outChannels: n, kernel: 1, activation: act), height: 5, width: 7,
+                      residual: seed % 2 == 0, seed: seed)
+            }
+            check(ConvShape(inChannels: k, outChannels: 17, kernel: 1, activation: .relu6), batch: 3, height: 1, width: 1, seed: seed)
+            check(ConvShape(inChannels: k, outChannels: 48, kernel: 1, stride: 2, activation: .relu), batch: 2, height: 9, width: 7,
+                  residual: true, seed: seed + 100)
+        }
+        // The network shapes with edge tiles: 7x7 = 49 pixels, Cout 24/40 (6x8 tail), K past the block size.
+        check(ConvShape(inChannels: 1152, outChannels: 40, kernel: 1), height: 7, width: 7, residual: true)
+        check(ConvShape(inChannels: 144, outChannels: 24, kernel: 1), batch: 2, height: 7, width: 7, residual: true)
+        check(ConvShape(inChannels: 2048, outChannels: 24, kernel: 1, activation: .relu), batch: 2, height: 3, width: 3)
+    }
+
+    func testDenseAndGroupedEdges() {
+        for stride in [1, 2] {
+            check(ConvShape(inChannels: 13, outChannels: 40, kernel: 3, stride: stride, padding: 1, activation: .relu6),
+                  batch: 2, height: 9, width: 7, residual: stride == 1)
+            check(ConvShape(inChannels: 3, outChannels: 24, kernel: 3, stride: stride, padding: 1, activation: .relu6),
+                  height: 11, width: 10)
+            check(ConvShape(inChannels: 17, outChannels: 8, kernelH: 3, kernelW: 5, strideH: stride, strideW: 1,
+                            padTop: 2, padLeft: 1, padBottom: 0, padRight: 3), height: 7, width: 9)
+            for (c, groups) in [(32, 8), (64, 8), (32, 4), (64, 16), (128, 32), (256, 32)] {
+                for batch in [1, 3] {
+                    check(ConvShape(inChannels: c, outChannels: c, kernel: 3, stride: stride, padding: 1, groups: groups,
+                                    activation: .relu), batch: batch, height: 7, width: 5, residual: batch == 1 && stride == 1,
+                          seed: UInt64(c + groups + batch))
+                }
+            }
+            // Grouped with 16+ channels per group and a partial last panel (dense driver, one panel per call).
+            check(ConvShape(inChannels: 40, outChannels: 40, kernel: 3, stride: stride, padding: 1, groups: 2),
+                  batch: 2, height: 5, width: 5)
+        }
+    }
+
+    func testMatmulLongK() {
+        var rng = SeededRNG(seed: 3)
+        for (m, n, k) in [(7, 24, 1030), (13, 40, 513), (6, 16, 2048), (1, 1000, 1280)] {
+            let a = random(m * k, &rng), b = random(k * n, &rng, scale: 1 / Float(k).squareRoot())
+            for transposeB in [false, true] {
+                let expected = Reference.matmul(a, b, m: m, n: n, k: k, transposeB: transposeB)
+                for pool in pools {
+                    var c = [Float](repeating: .nan, count: m * n)
+                    matmul(a, b, &c, m: m, n: n, k: k, transposeB: transposeB, pool: pool)
+                    XCTAssertLessThanOrEqual(maxRelativeError(c, expected), 1e-5, "m \(m) n \(n) k \(k) transposeB \(transposeB)")
+                }
+            }
+        }
+    }
+}
