@@ -394,6 +394,19 @@ func normalizedRows(_ x: [Float], n: Int, d: Int) -> [Float] {
     return out
 }
 
+/// Same as `normalizedRows` without a second copy (100,000 embeddings are 512 MB).
+func normalizeRowsInPlace(_ x: inout [Float], n: Int, d: Int) {
+    x.withUnsafeMutableBufferPointer { xb in
+        let p = xb.baseAddress!
+        parallelChunks((n + 1023) / 1024) { c in
+            for i in (c * 1024)..<min(n, c * 1024 + 1024) {
+                let s = dot(p + i * d, p + i * d, d)
+                if s > 0 { let inv = 1 / s.squareRoot(); for t in 0..<d { p[i * d + t] *= inv } }
+            }
+        }
+    }
+}
+
 func rowSquaredNorms(_ x: UnsafePointer<Float>, n: Int, d: Int) -> [Float] {
     (0..<n).map { dot(x + $0 * d, x + $0 * d, d) }
 }
