@@ -26,7 +26,7 @@ public enum GroupingKernelBench {
                     let t0 = DispatchTime.now()
                     parallelChunks(chunks) { c in
                         let i0 = c * rowBlock, rows = min(rowBlock, m - i0)
-                        if useMatmul { dotBlock(ap + i0 * d, m: rows, bp, n: n, d: d, op + i0 * n) }
+                        if useMatmul { dotBlockMatmul(ap + i0 * d, m: rows, bp, n: n, d: d, op + i0 * n) }
                         else { dotProducts(ap + i0 * d, m: rows, bp, n: n, d: d, op + i0 * n, ldo: n) }
                     }
                     let rate = 2 * Double(m) * Double(n) * Double(d) / secondsSince(t0) / 1e9

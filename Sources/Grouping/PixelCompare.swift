@@ -125,7 +125,14 @@ private struct Candidate { var orientation: Int; var aInsideB: Bool; var x0, y0,
 /// 1 = same picture; unrelated photos rarely pass 0.6 after the search. With `stopAt`, returns
 /// as soon as a score reaches it (the caller only needs to know that it did).
 public func pixelSimilarity(_ a: PixelSignature, _ b: PixelSignature, stopAt: Float = .infinity) -> Float {
-    guard a.isValid, b.isValid else { return 0 }
+    pixelSimilarityDetail(a, b, stopAt: stopAt).score
+}
+
+/// The score and the best coarse (8 x 8) correlation it was refined from. With `skipBelow`, the
+/// refinement is skipped when the coarse best is under it and the coarse best is returned.
+func pixelSimilarityDetail(_ a: PixelSignature, _ b: PixelSignature, stopAt: Float = .infinity,
+                           skipBelow: Float = -.infinity) -> (score: Float, coarseBest: Float) {
+    guard a.isValid, b.isValid else { return (0, 0) }
     // Scratch layout (floats).
     let nA = 0, nB = nA + 1024, nCoarseA = nB + 1024, nSrcA = nCoarseA + 64, nCoarseB = nSrcA + 256, nSrcB = nCoarseB + 64
     let nInnerA = nSrcB + 256            // 8 permutations of coarse A, centred
@@ -206,6 +213,8 @@ public func pixelSimilarity(_ a: PixelSignature, _ b: PixelSignature, stopAt: Fl
         }
     }
     candidates.sort { $0.score > $1.score }
+    let coarseBest = candidates[0].score
+    if coarseBest < skipBelow { return (coarseBest, coarseBest) }
     var best: Float = -1
     let parts: [(Float, Float, Float, Float)] = [(0, 0, 1, 0.85), (0, 0.15, 1, 0.85), (0, 0, 0.85, 1), (0.15, 0, 0.85, 1)]
     let gbo = buf + nTmp, innerFine = gbo + 1024, win = innerFine + 256, part = win + 256, partOuter = part + 256
@@ -233,7 +242,7 @@ public func pixelSimilarity(_ a: PixelSignature, _ b: PixelSignature, stopAt: Fl
             } }
         }
         best = max(best, bestHere.0)
-        if best >= stopAt { return best }
+        if best >= stopAt { return (best, coarseBest) }
         let (_, x0, y0, w, h) = bestHere
         // Sub-rectangles of the inner picture: a caption bar, a title or a logo strip along one
         // side of a copy should not decide the verdict.
@@ -245,8 +254,8 @@ public func pixelSimilarity(_ a: PixelSignature, _ b: PixelSignature, stopAt: Fl
             let sp = centre(part, 256)
             window(outer, side, x0 + p.0 * w, y0 + p.1 * h, p.2 * w, p.3 * h, 16, partOuter)
             best = max(best, structure(part, sp, innerDiff, pe, partOuter, 16, diff))
-            if best >= stopAt { return best }
+            if best >= stopAt { return (best, coarseBest) }
         }
     }
-    return best
+    return (best, coarseBest)
 }

@@ -92,11 +92,19 @@ final class SearchTests: XCTestCase {
             let a = (0..<(m * d)).map { _ in rng.nextSigned() }, b = (0..<(n * d)).map { _ in rng.nextSigned() }
             var out = [Float](repeating: .nan, count: m * n)
             a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { op in
+                dotBlockMatmul(ap.baseAddress!, m: m, bp.baseAddress!, n: n, d: d, op.baseAddress!)
+            } } }
+            XCTAssertLessThan(maxRelativeError(out, ref(a, b, m, n, d)), 1e-4, "matmul \(m)x\(n)x\(d)")
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { op in
                 dotBlock(ap.baseAddress!, m: m, bp.baseAddress!, n: n, d: d, op.baseAddress!)
             } } }
-            var ref = [Float](repeating: 0, count: m * n)
-            for i in 0..<m { for j in 0..<n { var s: Float = 0; for t in 0..<d { s += a[i * d + t] * b[j * d + t] }; ref[i * n + j] = s } }
-            XCTAssertLessThan(maxRelativeError(out, ref), 1e-4, "\(m)x\(n)x\(d)")
+            XCTAssertLessThan(maxRelativeError(out, ref(a, b, m, n, d)), 1e-4, "\(m)x\(n)x\(d)")
         }
+    }
+
+    private func ref(_ a: [Float], _ b: [Float], _ m: Int, _ n: Int, _ d: Int) -> [Float] {
+        var r = [Float](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n { var s: Float = 0; for t in 0..<d { s += a[i * d + t] * b[j * d + t] }; r[i * n + j] = s } }
+        return r
     }
 }
