@@ -133,6 +133,10 @@ public func pixelSimilarity(_ a: PixelSignature, _ b: PixelSignature, stopAt: Fl
 func pixelSimilarityDetail(_ a: PixelSignature, _ b: PixelSignature, stopAt: Float = .infinity,
                            skipBelow: Float = -.infinity) -> (score: Float, coarseBest: Float) {
     guard a.isValid, b.isValid else { return (0, 0) }
+    // A blank picture (a flat colour, or a transparent overlay composited to one) carries no
+    // evidence of being a copy of anything: two blank images share the embedding and can be
+    // "similar", never near-duplicates by pixels alone.
+    if a.isBlank || b.isBlank { return (0, 0) }
     // Scratch layout (floats).
     let nA = 0, nB = nA + 1024, nCoarseA = nB + 1024, nSrcA = nCoarseA + 64, nCoarseB = nSrcA + 256, nSrcB = nCoarseB + 64
     let nInnerA = nSrcB + 256            // 8 permutations of coarse A, centred
@@ -258,4 +262,15 @@ func pixelSimilarityDetail(_ a: PixelSignature, _ b: PixelSignature, stopAt: Flo
         }
     }
     return (best, coarseBest)
+}
+
+extension PixelSignature {
+    /// Luma standard deviation under 2 levels over the 32 x 32 thumbnail.
+    public var isBlank: Bool {
+        guard isValid else { return false }
+        var sum = 0, sq = 0
+        for v in bytes[5...] { sum += Int(v); sq += Int(v) * Int(v) }
+        let n = bytes.count - 5
+        return sq * n - sum * sum < 4 * n * n
+    }
 }
