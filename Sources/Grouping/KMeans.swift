@@ -14,6 +14,8 @@ public struct KMeansResult: Sendable {
     /// Lloyd iterations of the kept run.
     public var iterations: Int
     public var converged: Bool
+    /// Split/merge repairs applied after Lloyd (see `KMeans.repairs`).
+    public var repairs: Int = 0
     /// Set when fewer than k clusters could be formed (fewer distinct rows than k).
     public var note: String?
 }
@@ -31,11 +33,21 @@ public struct KMeans: Sendable {
     /// variance of the data) in total squared distance, scikit-learn's rule, so the threshold does
     /// not depend on the data's scale.
     public var tolerance: Double
+    /// Split/merge repairs after Lloyd (0 = plain k-means++ and Lloyd, scikit-learn's result).
+    /// k-means++ sometimes puts two centres in one blob and none in another; Lloyd cannot undo that,
+    /// it costs whole percent of inertia, and on well-separated data it happens on a good share of
+    /// seeds (both here and in scikit-learn). A repair merges the two clusters whose merge costs
+    /// least and splits the one whose 2-means split gains most, when the gain beats the cost by
+    /// `repairMinGain` of the inertia, then reruns Lloyd; at most this many times per run.
+    public var repairs: Int
+    /// Minimum predicted improvement of a repair, relative to the inertia: smaller swaps are noise.
+    public var repairMinGain: Double
 
     public init(k: Int, seed: UInt64 = 0, nInit: Int = 1, maxIterations: Int = 300,
-                spherical: Bool = false, tolerance: Double = 1e-4) {
+                spherical: Bool = false, tolerance: Double = 1e-4, repairs: Int = 8, repairMinGain: Double = 1e-3) {
         self.k = k; self.seed = seed; self.nInit = nInit; self.maxIterations = maxIterations
         self.spherical = spherical; self.tolerance = tolerance
+        self.repairs = repairs; self.repairMinGain = repairMinGain
     }
 
     /// Clusters `n` rows of `d` floats (row-major). `warmStart` gives earlier centres: cluster i starts
@@ -75,7 +87,9 @@ public struct KMeans: Sendable {
                 } else {
                     centres = kMeansPlusPlus(xp, norms: norms, n: n, d: d, k: k, rng: &rng, existing: [])
                 }
-                let r = lloyd(xp, norms: norms, n: n, d: d, centres: centres, tol: tol)
+                var r = lloyd(xp, norms: norms, n: n, d: d, centres: centres, tol: tol)
+                // A warm start promises stable ids, which a repair would shuffle.
+                if warmStart == nil && repairs > 0 { r = repair(xp, norms: norms, n: n, d: d, start: r, tol: tol) }
                 if best == nil || r.inertia < best!.inertia { best = r }
             }
         }
@@ -206,6 +220,67 @@ public struct KMeans: Sendable {
         return centres
     }
 
+    // MARK: split/merge repair
+
+    /// Repairs the typical k-means++ miss (two centres in one blob, one centre across two blobs):
+    /// the merge of clusters a, b costs exactly n_a n_b / (n_a + n_b) |c_a - c_b|^2 of inertia
+    /// (Ward), the split of cluster j by 2-means gains SSE_j - SSE(halves). When the best gain beats
+    /// the cheapest merge of two other clusters, the swapped centres already give a lower inertia
+    /// than before, and Lloyd from them only lowers it further; in spherical mode the result is
+    /// kept only if its inertia is lower, since the formulas there are approximate.
+    private func repair(_ x: UnsafePointer<Float>, norms: [Float], n: Int, d: Int, start: KMeansResult, tol: Double) -> KMeansResult {
+        var current = start
+        for _ in 0..<repairs {
+            let kk = current.centroids.count
+            guard kk >= 3, current.inertia > 0 else { break }
+            var members = [[Int]](repeating: [], count: kk)
+            for (i, l) in current.labels.enumerated() { members[l].append(i) }
+            // Member means (the centres after the last assignment) and the best 2-split of each.
+            var means = [Float](repeating: 0, count: kk * d)
+            var splits = [SplitResult?](repeating: nil, count: kk)
+            means.withUnsafeMutableBufferPointer { mb in splits.withUnsafeMutableBufferPointer { sb in
+                let mp = mb.baseAddress!, sp = sb.baseAddress!
+                parallelChunks(kk) { j in
+                    sp[j] = splitInTwo(x, d: d, members: members[j], mean: mp + j * d)
+                }
+            } }
+            // Cheapest merges first, so for each split candidate the best pair not containing it is near the front.
+            var merges: [(cost: Double, a: Int, b: Int)] = []
+            merges.reserveCapacity(kk * (kk - 1) / 2)
+            means.withUnsafeBufferPointer { mb in
+                let mp = mb.baseAddress!
+                for a in 0..<kk { for b in (a + 1)..<kk {
+                    let na = Double(members[a].count), nb = Double(members[b].count)
+                    let cost = na + nb == 0 ? 0 : na * nb / (na + nb) * Double(squaredDistance(mp + a * d, mp + b * d, d))
+                    merges.append((cost, a, b))
+                } }
+            }
+            merges.sort { ($0.cost, $0.a, $0.b) < ($1.cost, $1.a, $1.b) }
+            var best: (net: Double, j: Int, a: Int, b: Int)?
+            for j in 0..<kk {
+                guard let s = splits[j], let m = merges.first(where: { $0.a != j && $0.b != j }) else { continue }
+                let net = s.gain - m.cost
+                if best == nil || net > best!.net { best = (net, j, m.a, m.b) }
+            }
+            guard let best, best.net > repairMinGain * current.inertia, let s = splits[best.j] else { break }
+            // Centres: a takes the merged mean, b and j the two halves of j.
+            var centres = current.centroids.flatMap { $0 }
+            let na = Float(members[best.a].count), nb = Float(members[best.b].count)
+            for t in 0..<d {
+                centres[best.a * d + t] = (means[best.a * d + t] * na + means[best.b * d + t] * nb) / max(1, na + nb)
+                centres[best.b * d + t] = s.first[t]
+                centres[best.j * d + t] = s.second[t]
+            }
+            if spherical { centres = normalizedRows(centres, n: kk, d: d) }
+            var next = lloyd(x, norms: norms, n: n, d: d, centres: centres, tol: tol)
+            guard next.inertia < current.inertia else { break }
+            next.iterations += current.iterations
+            next.repairs = current.repairs + 1
+            current = next
+        }
+        return current
+    }
+
     // MARK: k-means++
 
     /// scikit-learn's greedy k-means++: each new centre is the best of 2 + log(k) candidates drawn
@@ -319,6 +394,19 @@ func normalizedRows(_ x: [Float], n: Int, d: Int) -> [Float] {
     return out
 }
 
+/// Same as `normalizedRows` without a second copy (100,000 embeddings are 512 MB).
+func normalizeRowsInPlace(_ x: inout [Float], n: Int, d: Int) {
+    x.withUnsafeMutableBufferPointer { xb in
+        let p = xb.baseAddress!
+        parallelChunks((n + 1023) / 1024) { c in
+            for i in (c * 1024)..<min(n, c * 1024 + 1024) {
+                let s = dot(p + i * d, p + i * d, d)
+                if s > 0 { let inv = 1 / s.squareRoot(); for t in 0..<d { p[i * d + t] *= inv } }
+            }
+        }
+    }
+}
+
 func rowSquaredNorms(_ x: UnsafePointer<Float>, n: Int, d: Int) -> [Float] {
     (0..<n).map { dot(x + $0 * d, x + $0 * d, d) }
 }
@@ -346,4 +434,58 @@ func chunkedSum(_ n: Int, _ f: (Int) -> Double) -> Double {
         }
     }
     return parts.reduce(0, +)
+}
+
+struct SplitResult { var gain: Double; var first: [Float]; var second: [Float] }
+
+/// The mean of `members` written to `mean`, and the best 2-means split of them found from the
+/// farthest-point seeds (the member farthest from the mean, then the one farthest from it),
+/// 8 Lloyd steps at most: deterministic and cheap (2 distances per member per step).
+func splitInTwo(_ x: UnsafePointer<Float>, d: Int, members: [Int], mean: UnsafeMutablePointer<Float>) -> SplitResult? {
+    let m = members.count
+    mean.update(repeating: 0, count: d)
+    guard m > 0 else { return nil }
+    var acc = [Double](repeating: 0, count: d)
+    for i in members { for t in 0..<d { acc[t] += Double(x[i * d + t]) } }
+    for t in 0..<d { mean[t] = Float(acc[t] / Double(m)) }
+    guard m >= 2 else { return nil }
+    var sse = 0.0
+    var far = members[0], farD: Float = -1
+    for i in members {
+        let v = squaredDistance(x + i * d, mean, d)
+        sse += Double(v)
+        if v > farD { farD = v; far = i }
+    }
+    var c0 = Array(UnsafeBufferPointer(start: x + far * d, count: d))
+    var other = members[0], otherD: Float = -1
+    for i in members {
+        let v = c0.withUnsafeBufferPointer { squaredDistance(x + i * d, $0.baseAddress!, d) }
+        if v > otherD { otherD = v; other = i }
+    }
+    guard otherD > 0 else { return nil }   // all members identical
+    var c1 = Array(UnsafeBufferPointer(start: x + other * d, count: d))
+    var side = [Bool](repeating: false, count: m)
+    var splitSSE = Double.infinity
+    for step in 0..<8 {
+        var changed = false, total = 0.0
+        for (r, i) in members.enumerated() {
+            let v0 = c0.withUnsafeBufferPointer { squaredDistance(x + i * d, $0.baseAddress!, d) }
+            let v1 = c1.withUnsafeBufferPointer { squaredDistance(x + i * d, $0.baseAddress!, d) }
+            let s = v1 < v0
+            if s != side[r] { changed = true; side[r] = s }
+            total += Double(min(v0, v1))
+        }
+        splitSSE = total
+        if step > 0 && !changed { break }
+        var s0 = [Double](repeating: 0, count: d), s1 = [Double](repeating: 0, count: d)
+        var n0 = 0, n1 = 0
+        for (r, i) in members.enumerated() {
+            if side[r] { n1 += 1; for t in 0..<d { s1[t] += Double(x[i * d + t]) } }
+            else { n0 += 1; for t in 0..<d { s0[t] += Double(x[i * d + t]) } }
+        }
+        guard n0 > 0, n1 > 0 else { break }
+        c0 = s0.map { Float($0 / Double(n0)) }
+        c1 = s1.map { Float($0 / Double(n1)) }
+    }
+    return SplitResult(gain: sse - splitSSE, first: c0, second: c1)
 }

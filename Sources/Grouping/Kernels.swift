@@ -1,4 +1,5 @@
 import Dispatch
+import Tensors
 
 /// The numeric inner loops of Grouping: row-by-row dot products as a small register-blocked kernel,
 /// squared distances and a parallel-for. Kept private to the module so the algorithms above them
@@ -120,4 +121,25 @@ private func tile4x3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: 
             out[r * ldo + c] += e
         } }
     }
+}
+
+/// Work for Tensors.matmul run on the calling thread: Grouping already spreads its blocks over
+/// the cores, so each product stays inside one worker.
+let serialPool = ThreadPool(threads: 1)
+
+/// out[i * n + j] = dot(a[i], b[j]) for the m rows of `a` and n rows of `b` (both d long,
+/// contiguous): the one entry point for Grouping's blocks of dot products (search, filing).
+/// It uses Grouping's own 4 x 3 register tile, not Tensors.matmul: measured side by side on
+/// Grouping's block shapes (`corral bench group --phase kernels`, docs/grouping.md), matmul was
+/// 0.77-0.99x as fast on 128-row blocks against 50-900 rows (it packs B on every call), and only
+/// level on 16-column blocks. Switch here (`dotBlockMatmul`) if a later GEMM wins that bench.
+@inline(__always)
+func dotBlock(_ a: UnsafePointer<Float>, m: Int, _ b: UnsafePointer<Float>, n: Int, d: Int, _ out: UnsafeMutablePointer<Float>) {
+    dotProducts(a, m: m, b, n: n, d: d, out, ldo: n)
+}
+
+/// The same product through Tensors' GEMM (B packed into 16-wide panels, a 6 x 16 register tile).
+@inline(__always)
+func dotBlockMatmul(_ a: UnsafePointer<Float>, m: Int, _ b: UnsafePointer<Float>, n: Int, d: Int, _ out: UnsafeMutablePointer<Float>) {
+    matmul(a, b, out, m: m, n: n, k: d, transposeB: true, pool: serialPool)
 }

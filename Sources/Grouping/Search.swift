@@ -47,25 +47,66 @@ struct TopK {
 }
 
 /// For every row, its `k` most similar other rows with cosine >= `minSimilarity`; returned as
-/// unique pairs (i < j). Rows must be L2-normalised. Memory: n x k results plus one tile per worker.
-func similarPairs(_ x: [Float], n: Int, d: Int, k: Int, minSimilarity: Float) -> [(i: Int, j: Int, similarity: Float)] {
+/// unique pairs (i < j). Rows must be L2-normalised. `search` picks the exact blocked product or
+/// the clustered (inverted-file) search; neither ever holds an n x n matrix.
+func similarPairs(_ x: [Float], n: Int, d: Int, k: Int, minSimilarity: Float, search: NeighbourSearch = .exact,
+                  seed: UInt64 = 0, stats: UnsafeMutablePointer<SearchStats>? = nil) -> [(i: Int, j: Int, similarity: Float)] {
     guard n > 1, k > 0 else { return [] }
-    let qBlock = 64, dbBlock = 1024
-    let chunks = (n + qBlock - 1) / qBlock
-    var perChunk = [[(i: Int, j: Int, similarity: Float)]](repeating: [], count: chunks)
+    if case .clustered(let lists, let probes) = search.resolved(rows: n) {
+        return x.withUnsafeBufferPointer {
+            clusteredPairs($0.baseAddress!, n: n, d: d, k: k, minSimilarity: minSimilarity, lists: lists, probes: probes, seed: seed, stats: stats)
+        }
+    }
+    stats?.pointee = SearchStats(lists: 0, probes: 0, products: n * n, largestList: n)
+    let tops = exactTopK(x, n: n, d: d, queries: nil, k: k, minSimilarity: minSimilarity)
+    var seen = Set<Int>()
+    var result: [(i: Int, j: Int, similarity: Float)] = []
+    for (i, top) in tops.enumerated() {
+        for t in top where seen.insert(min(i, t.index) * n + max(i, t.index)).inserted {
+            result.append((min(i, t.index), max(i, t.index), t.similarity))
+        }
+    }
+    return result
+}
+
+/// The public face of the candidate search, for benchmarks and callers with their own pipeline:
+/// unique pairs (i < j) from every row's `k` best neighbours at cosine >= minSimilarity.
+/// `normalized` rows must be L2-normalised.
+public func neighbourPairs(normalized x: [Float], count n: Int, dim d: Int, k: Int, minSimilarity: Float,
+                           search: NeighbourSearch = .automatic, seed: UInt64 = 0) -> (pairs: [(i: Int, j: Int, similarity: Float)], stats: SearchStats) {
+    var stats = SearchStats()
+    let pairs = similarPairs(x, n: n, d: d, k: k, minSimilarity: minSimilarity, search: search, seed: seed, stats: &stats)
+    return (pairs, stats)
+}
+
+/// Exact best-k neighbours (cosine >= minSimilarity, self excluded) of the given rows against all
+/// rows: the reference the clustered search is measured against.
+public func exactNeighbours(normalized x: [Float], count n: Int, dim d: Int, of queries: [Int], k: Int,
+                            minSimilarity: Float) -> [[(index: Int, similarity: Float)]] {
+    exactTopK(x, n: n, d: d, queries: queries, k: k, minSimilarity: minSimilarity)
+}
+
+/// Blocked exact top-k: 128 query rows x 512 database rows per product, one tile per worker.
+func exactTopK(_ x: [Float], n: Int, d: Int, queries: [Int]?, k: Int, minSimilarity: Float) -> [[(index: Int, similarity: Float)]] {
+    let q = queries ?? Array(0..<n)
+    let qBlock = 128, dbBlock = 512
+    let chunks = (q.count + qBlock - 1) / qBlock
+    var perChunk = [[[(index: Int, similarity: Float)]]](repeating: [], count: chunks)
     x.withUnsafeBufferPointer { xb in perChunk.withUnsafeMutableBufferPointer { pb in
         let xp = xb.baseAddress!, out = pb.baseAddress!
         parallelChunks(chunks) { c in
-            let i0 = c * qBlock, rows = min(qBlock, n - i0)
+            let q0 = c * qBlock, rows = min(qBlock, q.count - q0)
             var tops = (0..<rows).map { _ in TopK(k: k) }
-            let tile = UnsafeMutablePointer<Float>.allocate(capacity: qBlock * dbBlock)
-            defer { tile.deallocate() }
+            let qRows = UnsafeMutablePointer<Float>.allocate(capacity: rows * d)
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows * dbBlock)
+            defer { qRows.deallocate(); tile.deallocate() }
+            for r in 0..<rows { (qRows + r * d).update(from: xp + q[q0 + r] * d, count: d) }
             var j0 = 0
             while j0 < n {
                 let cols = min(dbBlock, n - j0)
-                dotProducts(xp + i0 * d, m: rows, xp + j0 * d, n: cols, d: d, tile, ldo: cols)
+                dotBlock(qRows, m: rows, xp + j0 * d, n: cols, d: d, tile)
                 for r in 0..<rows {
-                    let i = i0 + r
+                    let i = q[q0 + r]
                     for cIdx in 0..<cols {
                         let s = tile[r * cols + cIdx], j = j0 + cIdx
                         if j != i && s >= minSimilarity && s > tops[r].worst { tops[r].insert(j, s) }
@@ -73,13 +114,8 @@ func similarPairs(_ x: [Float], n: Int, d: Int, k: Int, minSimilarity: Float) ->
                 }
                 j0 += cols
             }
-            var pairs: [(i: Int, j: Int, similarity: Float)] = []
-            for r in 0..<rows { for t in tops[r].items { pairs.append((min(i0 + r, t.index), max(i0 + r, t.index), t.similarity)) } }
-            out[c] = pairs
+            out[c] = tops.map { $0.items }
         }
     } }
-    var seen = Set<Int>()
-    var result: [(i: Int, j: Int, similarity: Float)] = []
-    for p in perChunk.joined() where seen.insert(p.i * n + p.j).inserted { result.append(p) }
-    return result
+    return Array(perChunk.joined())
 }

@@ -47,6 +47,6 @@ enum Registry {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure decoding and inference speed.",
-        subcommands: ImagingCommands.bench + ModelCommands.bench
+        subcommands: ImagingCommands.bench + ModelCommands.bench + GroupingCommands.bench
     )
 }

@@ -190,3 +190,24 @@ final class DuplicatesTests: XCTestCase {
         }
     }
 }
+
+final class BlankSignatureTests: XCTestCase {
+    func testBlankPicturesAreNotNearDuplicatesByPixelsAlone() {
+        // White overlays whose only content was alpha composite to (nearly) blank images.
+        let white = PixelSignature(rgb: [UInt8](repeating: 255, count: 64 * 48 * 3), width: 64, height: 48)
+        var almost = [UInt8](repeating: 254, count: 64 * 48 * 3)
+        for i in stride(from: 0, to: almost.count, by: 97) { almost[i] = 255 }
+        let nearlyWhite = PixelSignature(rgb: almost, width: 64, height: 48)
+        XCTAssertTrue(white.isBlank); XCTAssertTrue(nearlyWhite.isBlank)
+        XCTAssertEqual(pixelSimilarity(white, nearlyWhite), 0)
+        XCTAssertFalse(PixelSignature(rgb: TestImage.scene(seed: 3).rgb, width: 240, height: 160).isBlank)
+        func cand(_ id: Int, _ s: PixelSignature) -> DuplicateCandidate {
+            DuplicateCandidate(id: id, embedding: [1, 0], signature: s, contentHash: "h\(id)", width: 64, height: 48, fileSize: 10)
+        }
+        XCTAssertNil(pairVerdict(cand(0, white), cand(1, nearlyWhite), cosine: 0.8))
+        XCTAssertEqual(pairVerdict(cand(0, white), cand(1, nearlyWhite), cosine: 0.99)?.verdict, .similar)
+        // The same bytes stay identical.
+        var same = cand(1, nearlyWhite); same.contentHash = "h0"
+        XCTAssertEqual(pairVerdict(cand(0, white), same, cosine: 0.99)?.verdict, .identical)
+    }
+}

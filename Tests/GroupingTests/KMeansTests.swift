@@ -206,3 +206,54 @@ final class KMeansTests: XCTestCase {
         XCTAssertEqual(ClusterNaming.medoid(members: [0, 1, 2], embeddings: emb, dim: 2, centroid: [0.5, 0.5]), 1)
     }
 }
+
+/// k-means++ misses on well-separated blobs (two centres in one blob, none in another) and what the
+/// split/merge repair does about it.
+final class KMeansRepairTests: XCTestCase {
+    /// 30 blobs in 64 dimensions, far apart relative to their spread (like the benchmark's 50
+    /// Gaussian blobs in 1280 dimensions): the true partition is the clear optimum.
+    private let data = blobs(clusters: 30, per: 30, dim: 64, spread: 1, noise: 0.6, seed: 17)
+
+    func testEverySeedFindsEveryBlobWithRepairs() throws {
+        let (x, truth) = data
+        for seed in 0..<12 {
+            let r = try KMeans(k: 30, seed: UInt64(seed)).fit(x, count: truth.count, dim: 64)
+            XCTAssertTrue(samePartition(r.labels, truth), "seed \(seed): \(r.repairs) repairs did not recover the blobs")
+        }
+    }
+
+    func testPlainKMeansPlusPlusMissesOnSomeSeeds() throws {
+        // Without this the test above would prove nothing about the repair.
+        let (x, truth) = data
+        var misses = 0
+        for seed in 0..<12 {
+            let r = try KMeans(k: 30, seed: UInt64(seed), repairs: 0).fit(x, count: truth.count, dim: 64)
+            if !samePartition(r.labels, truth) { misses += 1 }
+            let repaired = try KMeans(k: 30, seed: UInt64(seed)).fit(x, count: truth.count, dim: 64)
+            XCTAssertLessThanOrEqual(repaired.inertia, r.inertia * (1 + 1e-9), "seed \(seed): a repair raised the inertia")
+        }
+        XCTAssertGreaterThan(misses, 0)
+    }
+
+    func testRepairIsDeterministicPerSeed() throws {
+        let (x, truth) = data
+        let a = try KMeans(k: 30, seed: 5).fit(x, count: truth.count, dim: 64)
+        let b = try KMeans(k: 30, seed: 5).fit(x, count: truth.count, dim: 64)
+        XCTAssertEqual(a.labels, b.labels)
+        XCTAssertEqual(a.centroids, b.centroids)
+        XCTAssertEqual(a.inertia, b.inertia)
+        XCTAssertEqual(a.repairs, b.repairs)
+    }
+
+    func testSplitInTwoSeparatesTwoBlobs() {
+        // Two tight blobs merged into one cluster: the split gain is their separation's worth.
+        var x: [Float] = []
+        for i in 0..<20 { x += [Float(i % 2 == 0 ? -5 : 5) + Float(i) * 0.001, 0.5] }
+        var mean = [Float](repeating: 0, count: 2)
+        let s = x.withUnsafeBufferPointer { xb in mean.withUnsafeMutableBufferPointer { splitInTwo(xb.baseAddress!, d: 2, members: Array(0..<20), mean: $0.baseAddress!) } }
+        XCTAssertNotNil(s)
+        XCTAssertEqual(mean[0], 0.0095, accuracy: 1e-4)
+        XCTAssertEqual(s!.gain, 500, accuracy: 0.5)   // 20 points, each 5 from the mean, all but ~0 after
+        XCTAssertEqual(Set([s!.first[0].rounded(), s!.second[0].rounded()]), [-5, 5])
+    }
+}

@@ -30,6 +30,8 @@ struct ClusterCommand: ParsableCommand {
     var nInit: Int = 1
     @Option(name: .long, help: "Maximum Lloyd iterations.")
     var maxIter: Int = 300
+    @Option(name: .long, help: "Split/merge repairs after Lloyd (0: plain k-means++ and Lloyd as in scikit-learn).")
+    var repairs: Int = 8
     @Flag(name: .long, help: "Cosine k-means (rows and centres L2-normalised).")
     var spherical = false
     @Option(name: .long, help: "json, csv or text.")
@@ -44,6 +46,7 @@ struct ClusterCommand: ParsableCommand {
         }
         guard nInit >= 1 else { throw GroupingIO.usage("--n-init must be at least 1") }
         guard maxIter >= 1 else { throw GroupingIO.usage("--max-iter must be at least 1") }
+        guard repairs >= 0 else { throw GroupingIO.usage("--repairs must be 0 or more") }
         if embeddings == nil && paths.isEmpty {
             throw GroupingIO.usage("nothing to cluster; give image folders or --embeddings FILE.npy")
         }
@@ -67,7 +70,7 @@ struct ClusterCommand: ParsableCommand {
                 Diagnostics.warn("--k auto: \(choice.reason)")
                 kk = choice.k
             } else { kk = Int(k)! }
-            let km = KMeans(k: kk, seed: seed, nInit: nInit, maxIterations: maxIter, spherical: spherical)
+            let km = KMeans(k: kk, seed: seed, nInit: nInit, maxIterations: maxIter, spherical: spherical, repairs: repairs)
             let r = try km.fit(m.values, count: m.rows, dim: m.cols)
             if let note = r.note { Diagnostics.warn(note) }
             kk = r.centroids.count
@@ -100,7 +103,7 @@ struct ClusterCommand: ParsableCommand {
             if !common.quiet { Diagnostics.warn("--k auto: \(choice.reason)") }
             kk = choice.k
         } else { kk = min(Int(k)!, entries.count) }
-        let r = try KMeans(k: kk, seed: seed, nInit: nInit, maxIterations: maxIter, spherical: true)
+        let r = try KMeans(k: kk, seed: seed, nInit: nInit, maxIterations: maxIter, spherical: true, repairs: repairs)
             .fit(x, count: entries.count, dim: d)
         if let note = r.note { Diagnostics.warn(note) }
         kk = r.centroids.count
@@ -133,7 +136,7 @@ struct ClusterCommand: ParsableCommand {
     private func render(_ r: KMeansResult, members: [[Int]], medoids: [Int?]) -> String {
         switch format {
         case "json":
-            var s = "{\"k\": \(members.count), \"inertia\": \(r.inertia), \"iterations\": \(r.iterations), \"clusters\": ["
+            var s = "{\"k\": \(members.count), \"inertia\": \(r.inertia), \"iterations\": \(r.iterations), \"repairs\": \(r.repairs), \"clusters\": ["
             for (c, rows) in members.enumerated() {
                 if c > 0 { s += ", " }
                 let medoid = medoids[c].map(String.init) ?? "null"
