@@ -26,11 +26,19 @@ public struct ScanOptions {
     /// Entries carry thumbnails (the interface wants them; the CLI does not).
     public var includeThumbnails: Bool
     public var cancellation: Cancellation?
+    /// How much the decode workers lower their own scheduling priority (Linux nice, per thread).
+    /// Inference splits every layer across its threads and waits for the slowest, so a decode
+    /// worker preempting one inference thread stalls them all; lowered, decoding takes the cores
+    /// whenever inference does not use them (between layers, batches and commits) and yields
+    /// otherwise. 0 leaves them equal.
+    public var decodeNice: Int
     public init(includeHidden: Bool = false, decodeThreads: Int? = nil, inferenceThreads: Int? = nil, batchSize: Int? = nil,
-                includeThumbnails: Bool = true, cancellation: Cancellation? = nil) {
+                includeThumbnails: Bool = true, cancellation: Cancellation? = nil, decodeNice: Int = ScanOptions.defaultDecodeNice) {
         self.includeHidden = includeHidden; self.decodeThreads = decodeThreads; self.inferenceThreads = inferenceThreads
         self.batchSize = batchSize; self.includeThumbnails = includeThumbnails; self.cancellation = cancellation
+        self.decodeNice = decodeNice
     }
+    public static let defaultDecodeNice = 5
 }
 
 /// A flag another thread (a signal handler's queue, the interface) raises to stop a scan; finished
@@ -119,7 +127,7 @@ public final class Library: @unchecked Sendable {
             let sql = """
                 SELECT f.size, f.mtime_ns, f.content_hash, a.embedding, a.top_classes, a.signature, a.width, a.height,
                        a.orientation, a.date, a.camera_make, a.camera_model, a.format, a.exif_fields,
-                       a.thumb_width, a.thumb_height, \(includeThumbnails ? "a.thumbnail" : "NULL")
+                       a.thumb_width, a.thumb_height, \(includeThumbnails ? "a.thumbnail" : "NULL"), a.thumb_format
                 FROM files f JOIN analyses a ON a.content_hash = f.content_hash AND a.model = ?
                 WHERE f.path = ?
                 """
@@ -135,14 +143,14 @@ public final class Library: @unchecked Sendable {
     }
 
     /// Row layout: hash, embedding, top, signature, width, height, orientation, date, make, model,
-    /// format, exif_fields, thumb_w, thumb_h, thumbnail.
+    /// format, exif_fields, thumb_w, thumb_h, thumbnail, thumb_format.
     static func entry(path: String, row r: Row, offset o: Int, size: Int, mtime: Int64) -> CatalogEntry {
         let meta = ImageMetadata(format: ImageFormat(rawValue: r.string(o + 10) ?? "") ?? .jpeg,
                                  width: r.int(o + 4) ?? 0, height: r.int(o + 5) ?? 0, orientation: r.int(o + 6) ?? 1,
                                  dateTimeOriginal: r.string(o + 7), cameraMake: r.string(o + 8), cameraModel: r.string(o + 9),
                                  exifFieldCount: r.int(o + 11) ?? 0)
         let tw = r.int(o + 12) ?? 0, th = r.int(o + 13) ?? 0
-        let thumb = cachedThumbnail(width: tw, height: th, pixels: r.blob(o + 14))
+        let thumb = cachedThumbnail(width: tw, height: th, format: r.string(o + 15), bytes: r.blob(o + 14))
         return CatalogEntry(path: path, contentHash: r.string(o) ?? "", fileSize: size,
                             modified: Date(timeIntervalSince1970: Double(mtime) / 1e9),
                             metadata: meta, embedding: Blob.floats(r.blob(o + 1) ?? []),
@@ -150,21 +158,18 @@ public final class Library: @unchecked Sendable {
                             thumbnail: thumb)
     }
 
-    /// A damaged cache row (size and bytes disagree) must not crash the program: RGBImage traps on a
-    /// mismatch, so such a thumbnail degrades to an empty one and the image shows without a preview.
-    static func cachedThumbnail(width: Int, height: Int, pixels: [UInt8]?) -> RGBImage {
-        guard let pixels, width > 0, height > 0, pixels.count == width * height * 3 else {
-            return RGBImage(width: 0, height: 0, pixels: [])
-        }
-        return RGBImage(width: width, height: height, pixels: pixels)
+    /// A damaged row (unknown format, sizes and bytes that disagree) degrades to an empty thumbnail.
+    static func cachedThumbnail(width: Int, height: Int, format: String?, bytes: [UInt8]?) -> RGBImage {
+        guard let bytes, let f = StoredThumbnail.Format(rawValue: format ?? "") else { return RGBImage(width: 0, height: 0, pixels: []) }
+        return StoredThumbnail(format: f, width: width, height: height, bytes: bytes).decoded()
     }
 
     /// The cached thumbnail of one content hash (for interfaces that load them lazily).
     public func thumbnail(contentHash: String) throws -> RGBImage? {
         try locked {
-            try db.query("SELECT thumb_width, thumb_height, thumbnail FROM analyses WHERE content_hash = ? AND model = ?",
+            try db.query("SELECT thumb_width, thumb_height, thumbnail, thumb_format FROM analyses WHERE content_hash = ? AND model = ?",
                          contentHash, model) { r in
-                Library.cachedThumbnail(width: r.int(0) ?? 0, height: r.int(1) ?? 0, pixels: r.blob(2))
+                Library.cachedThumbnail(width: r.int(0) ?? 0, height: r.int(1) ?? 0, format: r.string(3), bytes: r.blob(2))
             }.first
         }
     }

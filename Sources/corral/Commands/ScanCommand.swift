@@ -27,6 +27,8 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .long, help: "Decode worker threads (default: one per core).") var decodeThreads: Int?
     @Option(name: .long, help: "Inference threads (default: one per core).") var threads: Int?
     @Option(name: .long, help: "Images per inference batch.") var batch: Int?
+    @Option(name: .long, help: ArgumentHelp("How far decode workers lower their priority below inference (0-19).", visibility: .hidden))
+    var decodeNice: Int = ScanOptions.defaultDecodeNice
 
     enum SummaryFormat: String, ExpressibleByArgument { case text, json }
 
@@ -34,11 +36,12 @@ struct ScanCommand: ParsableCommand {
         for (name, v) in [("--decode-threads", decodeThreads), ("--threads", threads), ("--batch", batch)] {
             if let v, v < 1 || v > 256 { throw ValidationError("\(name) must be between 1 and 256") }
         }
+        if decodeNice < 0 || decodeNice > 19 { throw ValidationError("--decode-nice must be between 0 and 19") }
     }
 
     func run() throws {
         var options = ScanOptions(includeHidden: hidden, decodeThreads: decodeThreads, inferenceThreads: threads,
-                                  batchSize: batch, includeThumbnails: false)
+                                  batchSize: batch, includeThumbnails: false, decodeNice: decodeNice)
         let session = try CatalogSession(common: common)
         let report = try session.scan(paths: paths, options: &options)
         let s = report.stats
