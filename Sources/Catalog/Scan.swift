@@ -66,7 +66,7 @@ extension Library {
         let known = try knownHashes()
         var work: [WalkedFile] = []
         var unchanged: [String] = []
-        try locked {
+        try locked { try db.transaction {
             for f in walk.files {
                 let row = try db.query("SELECT size, mtime_ns, content_hash FROM files WHERE path = ?", f.path) {
                     (size: $0.int(0) ?? -1, mtime: $0.int64(1) ?? -1, hash: $0.string(2) ?? "")
@@ -78,10 +78,8 @@ extension Library {
                 }
             }
             let now = Date().timeIntervalSince1970
-            try db.transaction {
-                for p in unchanged { try db.run("UPDATE files SET last_seen = ? WHERE path = ?", now, p) }
-            }
-        }
+            for p in unchanged { try db.run("UPDATE files SET last_seen = ? WHERE path = ?", now, p) }
+        } }
         stats.unchanged = unchanged.count
         let total = walk.files.count
         progress?(ScanProgress(phase: .scanning, done: unchanged.count, total: total, rate: 0,
@@ -91,9 +89,10 @@ extension Library {
         if !work.isEmpty && !wasCancelled {
             let run = try PipelineRun(library: self, work: work, known: known, options: options,
                                       doneBefore: unchanged.count, total: total, progress: progress)
-            let t0 = Date()
+            let t0 = Date(), cpu0 = processCPUSeconds()
             run.execute()
             stats.pipelineSeconds = Date().timeIntervalSince(t0)
+            stats.pipelineCPUSeconds = processCPUSeconds() - cpu0
             failures += run.failures
             stats.embedded = run.embedded
             stats.rehashed = run.rehashed

@@ -52,7 +52,7 @@ struct ScanCommand: ParsableCommand {
         case .json:
             struct Out: Encodable {
                 let images, embedded, unchanged, rehashed, failed: Int
-                let seconds, images_per_second, pipeline_seconds, pipeline_images_per_second: Double
+                let seconds, images_per_second, pipeline_seconds, pipeline_images_per_second, pipeline_cpu_ms_per_image: Double
                 let cancelled: Bool; let cache: String; let model: String
             }
             let processed = s.embedded + s.rehashed + s.failed
@@ -61,6 +61,7 @@ struct ScanCommand: ParsableCommand {
                           images_per_second: s.seconds > 0 ? (Double(processed) / s.seconds * 10).rounded() / 10 : 0,
                           pipeline_seconds: (s.pipelineSeconds * 1000).rounded() / 1000,
                           pipeline_images_per_second: s.pipelineSeconds > 0 ? (Double(processed) / s.pipelineSeconds * 10).rounded() / 10 : 0,
+                          pipeline_cpu_ms_per_image: processed > 0 ? (s.pipelineCPUSeconds * 1000 / Double(processed) * 10).rounded() / 10 : 0,
                           cancelled: report.cancelled, cache: session.library.cacheDirectory.path, model: session.library.model)
             let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(out), as: UTF8.self))
