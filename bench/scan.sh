@@ -41,7 +41,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? 
 echo "inputs: ${#files[@]} JPEGs in $dir ($(identify -format '%wx%h' "${files[0]}" 2>/dev/null || echo '?')), model $model, $threads threads, $rounds rounds; load: $(uptime | sed 's/.*load average: //')"
 # Per round, alternating: decode-only (what `embed` does per image), the scan's whole decode stage
 # (hash, decode, model input, thumbnail, signature, thumbnail JPEG), embed-only, then the scan with
-# decode workers at equal priority (the default) and at lowered priority (--decode-nice 5).
+# decode workers niced by 5 (the default) and at equal priority (--decode-nice 0).
 d=(); g=(); e=(); s=(); s0=(); c=(); gcs=(); sc=()
 for r in $(seq "$rounds"); do
   dr=$("$bin" bench decode --threads "$threads" --model "$model" --seconds "$seconds" --format json "${files[@]}" | field images_per_second)
@@ -50,9 +50,9 @@ for r in $(seq "$rounds"); do
   if [ $has_embed = 1 ]; then
     er=$("$bin" bench embed --threads "$threads" --model "$model" --batch 16 --seconds "$seconds" --format json | field images_per_second)
   else er=0; fi
-  for nice in default 5; do
+  for nice in default 0; do
     cache=$(mktemp -d)
-    extra=(); [ "$nice" = 5 ] && extra=(--decode-nice 5)
+    extra=(); [ "$nice" = 0 ] && extra=(--decode-nice 0)
     out=$("$bin" scan "$dir" --cache "$cache" --model "$model" --threads "$threads" --decode-threads "$threads" "${extra[@]}" --format json --quiet)
     if [ "$nice" = default ]; then
       "$bin" cache prune --cache "$cache" --model "$model" >/dev/null   # checkpoint + VACUUM: the size at rest
@@ -64,14 +64,14 @@ for r in $(seq "$rounds"); do
     fi
     rm -rf "$cache"
   done
-  echo "round $r: decode-only $dr img/s, decode stage $gr img/s, embed-only $er img/s, scan ${s[-1]} img/s (decode workers niced by 5: ${s0[-1]} img/s), cache ${c[-1]} KB/image"
+  echo "round $r: decode-only $dr img/s, decode stage $gr img/s, embed-only $er img/s, scan ${s[-1]} img/s (decode workers at equal priority: ${s0[-1]} img/s), cache ${c[-1]} KB/image"
   echo "         CPU per image: decode stage $gc ms, whole scan ${sc[-1]} ms"
   d+=("$dr"); g+=("$gr"); e+=("$er"); gcs+=("$gc")
 done
 dm=$(median "${d[@]}"); gm=$(median "${g[@]}"); em=$(median "${e[@]}"); sm=$(median "${s[@]}"); s0m=$(median "${s0[@]}"); gcm=$(median "${gcs[@]}"); scm=$(median "${sc[@]}")
 awk -v gc="$gcm" -v sc="$scm" -v cores="$threads" -v d="$dm" -v g="$gm" -v e="$em" -v s="$sm" -v s0="$s0m" 'BEGIN {
   slow = (e > 0 && e < d) ? e : d
-  printf "median: decode-only %.1f img/s, decode stage %.1f img/s, embed-only %s img/s, scan %.1f img/s (decode niced %.1f)\n", d, g, (e > 0 ? sprintf("%.1f", e) : "n/a"), s, s0
+  printf "median: decode-only %.1f img/s, decode stage %.1f img/s, embed-only %s img/s, scan %.1f img/s (equal priority %.1f)\n", d, g, (e > 0 ? sprintf("%.1f", e) : "n/a"), s, s0
   printf "scan / slower stage = %.0f%% (target >= 85%%)\n", 100 * s / slow
   if (e > 0) {
     sd = 1 / (1/d + 1/e); sg = 1 / (1/g + 1/e)

@@ -27,11 +27,11 @@ public struct ScanOptions {
     public var includeThumbnails: Bool
     public var cancellation: Cancellation?
     /// How much the decode workers lower their own scheduling priority (Linux nice, per thread).
-    /// The idea: inference splits every layer across its threads and waits for the slowest, so a
-    /// decode worker preempting one inference thread stalls them all. Measured on the shared 2-core
-    /// machine it did not help (the scan's CPU time is the sum of both stages either way), and a
-    /// niced worker also loses the cores to every other program, so the default is 0 (equal).
-    /// `corral scan --decode-nice N` keeps it measurable (docs/catalog.md).
+    /// Inference splits every layer across its threads and waits for the slowest, so a decode
+    /// worker preempting one inference thread stalls them all; niced, decoding mostly takes the
+    /// cores when inference leaves them (between layers, batches and commits). Measured side by
+    /// side (docs/catalog.md, "Threads"): +13% scan rate at nice 5 on the loaded 2-core machine.
+    /// 0 leaves them equal (`corral scan --decode-nice 0`).
     public var decodeNice: Int
     public init(includeHidden: Bool = false, decodeThreads: Int? = nil, inferenceThreads: Int? = nil, batchSize: Int? = nil,
                 includeThumbnails: Bool = true, cancellation: Cancellation? = nil, decodeNice: Int = ScanOptions.defaultDecodeNice) {
@@ -39,7 +39,7 @@ public struct ScanOptions {
         self.batchSize = batchSize; self.includeThumbnails = includeThumbnails; self.cancellation = cancellation
         self.decodeNice = decodeNice
     }
-    public static let defaultDecodeNice = 0
+    public static let defaultDecodeNice = 5
 }
 
 /// A flag another thread (a signal handler's queue, the interface) raises to stop a scan; finished
