@@ -8,8 +8,58 @@ public struct PreparedImage: Sendable {
     public var metadata: ImageMetadata
     public var thumbnail: RGBImage
     public var signature: [UInt8]       // PixelSignature bytes
-    public init(input: [Float], metadata: ImageMetadata, thumbnail: RGBImage, signature: [UInt8]) {
+    /// The thumbnail as the cache stores it, encoded on the worker so the inference thread never
+    /// spends time on it (nil: encoded at commit).
+    public var storedThumbnail: StoredThumbnail?
+    public init(input: [Float], metadata: ImageMetadata, thumbnail: RGBImage, signature: [UInt8],
+                storedThumbnail: StoredThumbnail? = nil) {
         self.input = input; self.metadata = metadata; self.thumbnail = thumbnail; self.signature = signature
+        self.storedThumbnail = storedThumbnail
+    }
+}
+
+/// A thumbnail in its cache encoding: JPEG (quality 85, no chroma subsampling: a thumbnail is drawn
+/// as coloured terminal half-blocks, where halved chroma shows) for rows written since schema 3,
+/// raw RGB8 for rows from older caches (and for an image JPEG cannot encode, e.g. 0x0).
+public struct StoredThumbnail: Sendable, Equatable {
+    public enum Format: String, Sendable { case rgb, jpeg }
+    public var format: Format
+    public var width: Int
+    public var height: Int
+    public var bytes: [UInt8]
+
+    public static let jpegQuality = 85
+
+    public init(format: Format, width: Int, height: Int, bytes: [UInt8]) {
+        self.format = format; self.width = width; self.height = height; self.bytes = bytes
+    }
+
+    public init(encoding image: RGBImage) {
+        // JPEG's headers and tables are ~600 bytes: a tiny image (an icon) stays raw and exact.
+        if image.width > 0, image.height > 0,
+           let jpeg = try? ImageEncoders.jpeg(samples: image.pixels, width: image.width, height: image.height,
+                                              components: 3, quality: StoredThumbnail.jpegQuality, subsampling: .s444),
+           jpeg.count < image.pixels.count {
+            self.init(format: .jpeg, width: image.width, height: image.height, bytes: jpeg)
+        } else {
+            self.init(format: .rgb, width: image.width, height: image.height, bytes: image.pixels)
+        }
+    }
+
+    /// The pixels, or an empty (0x0) image when the row is damaged (sizes and bytes disagree, JPEG
+    /// that does not decode): a cache row must never crash the program, the image just shows
+    /// without a preview.
+    public func decoded() -> RGBImage {
+        let empty = RGBImage(width: 0, height: 0, pixels: [])
+        guard width > 0, height > 0 else { return empty }
+        switch format {
+        case .rgb:
+            return bytes.count == width * height * 3 ? RGBImage(width: width, height: height, pixels: bytes) : empty
+        case .jpeg:
+            guard let (image, _) = try? decodeImage(data: bytes, name: "cached thumbnail"),
+                  image.width == width, image.height == height else { return empty }
+            return image
+        }
     }
 }
 

@@ -115,7 +115,7 @@ public struct FolderWalk {
 
     /// Decides whether a non-directory is an image to scan (content first, then the name's promise).
     private func consider(_ path: String, _ st: FileStat, explicit: Bool, seenFiles: inout Set<DevIno>, into result: inout WalkResult) {
-        let promised = explicit || SniffedFormat.imageExtensions.contains(ext((path as NSString).lastPathComponent))
+        let promised = explicit || SniffedFormat.imageExtensions.contains(ext(path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.index(after: $0)...]) } ?? path))
         guard st.isRegular else {
             if promised { result.failures.append(FileError(path: path, reason: "not a regular file")) }
             return

@@ -26,11 +26,20 @@ public struct ScanOptions {
     /// Entries carry thumbnails (the interface wants them; the CLI does not).
     public var includeThumbnails: Bool
     public var cancellation: Cancellation?
+    /// How much the decode workers lower their own scheduling priority (Linux nice, per thread).
+    /// Inference splits every layer across its threads and waits for the slowest, so a decode
+    /// worker preempting one inference thread stalls them all; niced, decoding mostly takes the
+    /// cores when inference leaves them (between layers, batches and commits). Measured side by
+    /// side (docs/catalog.md, "Threads"): +13% scan rate at nice 5 on the loaded 2-core machine.
+    /// 0 leaves them equal (`corral scan --decode-nice 0`).
+    public var decodeNice: Int
     public init(includeHidden: Bool = false, decodeThreads: Int? = nil, inferenceThreads: Int? = nil, batchSize: Int? = nil,
-                includeThumbnails: Bool = true, cancellation: Cancellation? = nil) {
+                includeThumbnails: Bool = true, cancellation: Cancellation? = nil, decodeNice: Int = ScanOptions.defaultDecodeNice) {
         self.includeHidden = includeHidden; self.decodeThreads = decodeThreads; self.inferenceThreads = inferenceThreads
         self.batchSize = batchSize; self.includeThumbnails = includeThumbnails; self.cancellation = cancellation
+        self.decodeNice = decodeNice
     }
+    public static let defaultDecodeNice = 5
 }
 
 /// A flag another thread (a signal handler's queue, the interface) raises to stop a scan; finished
@@ -65,6 +74,15 @@ public struct ScanStats: Sendable, Codable, Equatable {
     /// Decode + inference + commits only (no walk, model loading or result loading): the figure
     /// bench/scan.sh compares with decode-only and embed-only rates.
     public var pipelineSeconds = 0.0
+    /// Process CPU time (all threads) over the same span: on a shared machine wall time says how
+    /// busy the neighbours were, CPU time per image says what the scan costs.
+    public var pipelineCPUSeconds = 0.0
+}
+
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 public struct ScanReport {
@@ -113,58 +131,72 @@ public final class Library: @unchecked Sendable {
     }
 
     func loadEntries(_ files: [WalkedFile], includeThumbnails: Bool) throws -> [CatalogEntry] {
-        try locked {
+        try locked { try db.readTransaction {
             var out: [CatalogEntry] = []
             out.reserveCapacity(files.count)
             let sql = """
                 SELECT f.size, f.mtime_ns, f.content_hash, a.embedding, a.top_classes, a.signature, a.width, a.height,
                        a.orientation, a.date, a.camera_make, a.camera_model, a.format, a.exif_fields,
-                       a.thumb_width, a.thumb_height, \(includeThumbnails ? "a.thumbnail" : "NULL")
+                       a.thumb_width, a.thumb_height, \(includeThumbnails ? "a.thumbnail" : "NULL"), a.thumb_format
                 FROM files f JOIN analyses a ON a.content_hash = f.content_hash AND a.model = ?
                 WHERE f.path = ?
                 """
+            var stored: [StoredThumbnail?] = []
             for f in files {
-                let rows = try db.query(sql, model, f.path) { r -> CatalogEntry? in
+                let rows = try db.query(sql, model, f.path) { r -> (CatalogEntry, StoredThumbnail?)? in
                     guard r.int(0) == f.stat.size, r.int64(1) == f.stat.mtimeNanoseconds else { return nil }
                     return Library.entry(path: f.path, row: r, offset: 2, size: f.stat.size, mtime: f.stat.mtimeNanoseconds)
                 }
-                if let e = rows.first ?? nil { out.append(e) }
+                if let (e, t) = rows.first ?? nil { out.append(e); stored.append(t) }
+            }
+            // JPEG thumbnails (30-60 us each) are decoded in parallel, off the SQLite loop: a
+            // library of 100,000 photos would otherwise spend seconds here on one core.
+            out.withUnsafeMutableBufferPointer { entries in
+                let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+                let chunk = max(64, (entries.count + cores * 4 - 1) / (cores * 4))
+                let base = entries.baseAddress
+                DispatchQueue.concurrentPerform(iterations: (entries.count + chunk - 1) / chunk) { c in
+                    for i in (c * chunk)..<min(entries.count, (c + 1) * chunk) {
+                        if let t = stored[i] { base![i].thumbnail = t.decoded() }
+                    }
+                }
             }
             return out
-        }
+        } }
     }
 
     /// Row layout: hash, embedding, top, signature, width, height, orientation, date, make, model,
-    /// format, exif_fields, thumb_w, thumb_h, thumbnail.
-    static func entry(path: String, row r: Row, offset o: Int, size: Int, mtime: Int64) -> CatalogEntry {
+    /// format, exif_fields, thumb_w, thumb_h, thumbnail, thumb_format.
+    /// The entry's thumbnail is left empty and returned still encoded, for the caller to decode.
+    static func entry(path: String, row r: Row, offset o: Int, size: Int, mtime: Int64) -> (CatalogEntry, StoredThumbnail?) {
         let meta = ImageMetadata(format: ImageFormat(rawValue: r.string(o + 10) ?? "") ?? .jpeg,
                                  width: r.int(o + 4) ?? 0, height: r.int(o + 5) ?? 0, orientation: r.int(o + 6) ?? 1,
                                  dateTimeOriginal: r.string(o + 7), cameraMake: r.string(o + 8), cameraModel: r.string(o + 9),
                                  exifFieldCount: r.int(o + 11) ?? 0)
         let tw = r.int(o + 12) ?? 0, th = r.int(o + 13) ?? 0
-        let thumb = cachedThumbnail(width: tw, height: th, pixels: r.blob(o + 14))
-        return CatalogEntry(path: path, contentHash: r.string(o) ?? "", fileSize: size,
-                            modified: Date(timeIntervalSince1970: Double(mtime) / 1e9),
-                            metadata: meta, embedding: Blob.floats(r.blob(o + 1) ?? []),
-                            topClasses: Blob.topClasses(r.blob(o + 2) ?? []), signature: r.blob(o + 3) ?? [],
-                            thumbnail: thumb)
+        let thumb = r.blob(o + 14).flatMap { bytes in
+            StoredThumbnail.Format(rawValue: r.string(o + 15) ?? "").map { StoredThumbnail(format: $0, width: tw, height: th, bytes: bytes) }
+        }
+        let entry = CatalogEntry(path: path, contentHash: r.string(o) ?? "", fileSize: size,
+                                 modified: Date(timeIntervalSince1970: Double(mtime) / 1e9),
+                                 metadata: meta, embedding: Blob.floats(r.blob(o + 1) ?? []),
+                                 topClasses: Blob.topClasses(r.blob(o + 2) ?? []), signature: r.blob(o + 3) ?? [],
+                                 thumbnail: RGBImage(width: 0, height: 0, pixels: []))
+        return (entry, thumb)
     }
 
-    /// A damaged cache row (size and bytes disagree) must not crash the program: RGBImage traps on a
-    /// mismatch, so such a thumbnail degrades to an empty one and the image shows without a preview.
-    static func cachedThumbnail(width: Int, height: Int, pixels: [UInt8]?) -> RGBImage {
-        guard let pixels, width > 0, height > 0, pixels.count == width * height * 3 else {
-            return RGBImage(width: 0, height: 0, pixels: [])
-        }
-        return RGBImage(width: width, height: height, pixels: pixels)
+    /// A damaged row (unknown format, sizes and bytes that disagree) degrades to an empty thumbnail.
+    static func cachedThumbnail(width: Int, height: Int, format: String?, bytes: [UInt8]?) -> RGBImage {
+        guard let bytes, let f = StoredThumbnail.Format(rawValue: format ?? "") else { return RGBImage(width: 0, height: 0, pixels: []) }
+        return StoredThumbnail(format: f, width: width, height: height, bytes: bytes).decoded()
     }
 
     /// The cached thumbnail of one content hash (for interfaces that load them lazily).
     public func thumbnail(contentHash: String) throws -> RGBImage? {
         try locked {
-            try db.query("SELECT thumb_width, thumb_height, thumbnail FROM analyses WHERE content_hash = ? AND model = ?",
+            try db.query("SELECT thumb_width, thumb_height, thumbnail, thumb_format FROM analyses WHERE content_hash = ? AND model = ?",
                          contentHash, model) { r in
-                Library.cachedThumbnail(width: r.int(0) ?? 0, height: r.int(1) ?? 0, pixels: r.blob(2))
+                Library.cachedThumbnail(width: r.int(0) ?? 0, height: r.int(1) ?? 0, format: r.string(3), bytes: r.blob(2))
             }.first
         }
     }

@@ -15,14 +15,22 @@ final class ModelAnalyzer: ImageAnalyzer {
 
     init(model: String, threads: Int) throws {
         embedder = try Embedder(modelName: model, threads: threads)
-        stage = DecodeStage(preprocessing: embedder.preprocessing, decodeShortSide: embedder.decodeShortSide,
-                            signature: { PixelSignature(rgb: $0.pixels, width: $0.width, height: $0.height).bytes })
+        stage = DecodeStage.standard(preprocessing: embedder.preprocessing)
     }
 
     func prepare(data: [UInt8], path: String) throws -> PreparedImage { try stage.prepare(data: data, path: path) }
 
     func embed(batch: [Float], count: Int) throws -> [(embedding: [Float], probabilities: [Float])] {
         embedder.run(batch: batch, count: count)
+    }
+}
+
+extension DecodeStage {
+    /// What a scan's decode workers run for a model with this preprocessing; `corral bench decode
+    /// --stage scan` measures the same object.
+    public static func standard(preprocessing: Preprocessing, decodeShortSide: Int? = nil) -> DecodeStage {
+        DecodeStage(preprocessing: preprocessing, decodeShortSide: decodeShortSide ?? preprocessing.decodeShortSide,
+                    signature: { PixelSignature(rgb: $0.pixels, width: $0.width, height: $0.height).bytes })
     }
 }
 

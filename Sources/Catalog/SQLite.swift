@@ -58,7 +58,16 @@ public final class Database {
             try execute("PRAGMA synchronous=NORMAL")
         }
         try execute("PRAGMA foreign_keys=ON")
+        // A rescan reads every file's row and analysis (embeddings are ~5 KB each). Through the
+        // default 2 MB page cache and pread that was most of an unchanged 20,000-file rescan's
+        // time; mapped, SQLite reads pages in place, and 64 MB of cache holds a large library's
+        // hot pages. Both are limits, not allocations.
+        try execute("PRAGMA mmap_size=\(Database.mmapBytes)")
+        try execute("PRAGMA cache_size=-65536")
     }
+
+    /// How much of the database file SQLite may map (address space only).
+    static var mmapBytes: Int { Environment.mmapDisabled ? 0 : 1 << 30 }
 
     deinit { close() }
 
@@ -129,6 +138,21 @@ public final class Database {
     /// write lock up front so two processes never deadlock upgrading read locks.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Many reads under one shared lock and one snapshot: outside a transaction SQLite takes and
+    /// releases its file lock (fcntl) around every statement, which for a 20,000-file rescan was
+    /// a visible share of the time.
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN DEFERRED")
         do {
             let result = try body()
             try execute("COMMIT")
@@ -241,4 +265,10 @@ extension SQLValue {
     public var double: Double? {
         switch self { case .real(let d): return d; case .integer(let v): return Double(v); default: return nil }
     }
+}
+
+/// CORRAL_SQLITE_MMAP=0 turns the mapping off (to compare, or on a file system where mapping
+/// misbehaves).
+enum Environment {
+    static let mmapDisabled = ProcessInfo.processInfo.environment["CORRAL_SQLITE_MMAP"] == "0"
 }

@@ -1,4 +1,5 @@
 import Foundation
+import CImageCodecs  // the C shim's thread-priority helper (Swift cannot call gettid)
 
 /// A blocking FIFO with a fixed capacity: decode workers wait when inference falls behind, so at
 /// most `capacity` decoded images are ever in memory, however large the folder.
@@ -65,7 +66,7 @@ extension Library {
         let known = try knownHashes()
         var work: [WalkedFile] = []
         var unchanged: [String] = []
-        try locked {
+        try locked { try db.transaction {
             for f in walk.files {
                 let row = try db.query("SELECT size, mtime_ns, content_hash FROM files WHERE path = ?", f.path) {
                     (size: $0.int(0) ?? -1, mtime: $0.int64(1) ?? -1, hash: $0.string(2) ?? "")
@@ -77,10 +78,8 @@ extension Library {
                 }
             }
             let now = Date().timeIntervalSince1970
-            try db.transaction {
-                for p in unchanged { try db.run("UPDATE files SET last_seen = ? WHERE path = ?", now, p) }
-            }
-        }
+            for p in unchanged { try db.run("UPDATE files SET last_seen = ? WHERE path = ?", now, p) }
+        } }
         stats.unchanged = unchanged.count
         let total = walk.files.count
         progress?(ScanProgress(phase: .scanning, done: unchanged.count, total: total, rate: 0,
@@ -90,9 +89,10 @@ extension Library {
         if !work.isEmpty && !wasCancelled {
             let run = try PipelineRun(library: self, work: work, known: known, options: options,
                                       doneBefore: unchanged.count, total: total, progress: progress)
-            let t0 = Date()
+            let t0 = Date(), cpu0 = processCPUSeconds()
             run.execute()
             stats.pipelineSeconds = Date().timeIntervalSince(t0)
+            stats.pipelineCPUSeconds = processCPUSeconds() - cpu0
             failures += run.failures
             stats.embedded = run.embedded
             stats.rehashed = run.rehashed
@@ -121,13 +121,14 @@ extension Library {
             try db.transaction {
                 for (_, hash, p, embedding, top) in analysed {
                     let m = p.metadata
+                    let t = p.storedThumbnail ?? StoredThumbnail(encoding: p.thumbnail)
                     try db.run("""
                         INSERT OR REPLACE INTO analyses(content_hash, model, embedding, top_classes, signature, width, height,
                             orientation, date, camera_make, camera_model, format, thumb_width, thumb_height, thumbnail, created,
-                            exif_fields) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                            exif_fields, thumb_format) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                         """, hash, model, Blob.bytes(embedding), Blob.bytes(top), p.signature, m.width, m.height,
                                m.orientation, m.dateTimeOriginal, m.cameraMake, m.cameraModel, m.format.rawValue,
-                               p.thumbnail.width, p.thumbnail.height, p.thumbnail.pixels, now, m.exifFieldCount)
+                               t.width, t.height, t.bytes, now, m.exifFieldCount, t.format.rawValue)
                 }
                 for (f, hash) in analysed.map({ ($0.0, $0.1) }) + identities {
                     try db.run("INSERT OR REPLACE INTO files(path, size, mtime_ns, content_hash, last_seen) VALUES (?,?,?,?,?)",
@@ -211,6 +212,7 @@ final class PipelineRun {
         for i in 0..<decodeThreads {
             workersDone.enter()
             let t = Thread { [self] in
+                _ = corral_lower_thread_priority(Int32(options.decodeNice))  // best effort
                 while !(options.cancellation?.isCancelled ?? false), let idx = claimNext() {
                     if !queue.put(process(work[idx])) { break }
                 }

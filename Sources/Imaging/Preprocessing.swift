@@ -25,10 +25,13 @@ public enum Preprocessing: Sendable, Equatable {
         }
     }
 
-    /// The short side to decode at for embedding: twice `minimumShortSide`. At exactly the minimum
-    /// libjpeg may shrink by 1/8 (an 8x8 box filter) and the Lite0 embedding of a 3840x2160 photo
-    /// drifts to cosine 0.973 from a full-size decode; a 2x margin for the antialiased resize keeps
-    /// it at 0.996 (docs/models.md). Every path that embeds (scan, embed, bench) uses this one value.
+    /// The short side to decode at for embedding: twice `minimumShortSide`. Decoding nearer the
+    /// minimum leaves the antialiased resize too little to work with: decoded to a short side of
+    /// 405-417 (about 1.6x for Lite0), Elephants.jpg and aloeL.jpg drift to cosine 0.987 from a
+    /// full-size decode,
+    /// at 2x every dev photo and generated camera-size image stays >= 0.991 (DecodeScaleTests,
+    /// docs/catalog.md). Imaging's JPEG scale rule (2/8, 4/8 or 8/8) then picks the DCT scale.
+    /// Every path that embeds (scan, embed, bench) uses this one value.
     public var decodeShortSide: Int { 2 * minimumShortSide }
 
     public func apply(_ image: RGBImage) -> [Float] {

@@ -176,3 +176,47 @@ public func thumbnail(_ image: RGBImage, maxWidth: Int, maxHeight: Int) -> RGBIm
     let h = min(maxHeight, max(1, Int((Double(image.height) * scale).rounded())))
     return resize(image, width: w, height: h)
 }
+
+/// Integer box reduction: each output pixel is the rounded mean of a `factor` x `factor` block
+/// (blocks on the right and bottom edges may be partial and average what they have, so no source
+/// pixel is dropped). Rows are summed first (a plain vectorisable add over whole rows), then each
+/// summed row is reduced across: about one add per sample, a small fraction of an antialiased
+/// resize's cost, which is why the scan shrinks the decoded image this way before making its
+/// thumbnail and signature.
+public func boxReduce(_ image: RGBImage, factor: Int) -> RGBImage {
+    precondition(factor >= 1, "boxReduce factor \(factor)")
+    if factor == 1 || image.width == 0 || image.height == 0 { return image }
+    let w = image.width, h = image.height, rowSamples = w * 3
+    let ow = (w + factor - 1) / factor, oh = (h + factor - 1) / factor
+    var out = [UInt8](repeating: 0, count: ow * oh * 3)
+    var acc = [UInt32](repeating: 0, count: rowSamples)
+    image.pixels.withUnsafeBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { dst in
+            acc.withUnsafeMutableBufferPointer { a in
+                let sums = a.baseAddress!
+                for oy in 0..<oh {
+                    let y0 = oy * factor, y1 = min(h, y0 + factor)
+                    let first = src.baseAddress! + y0 * rowSamples
+                    for i in 0..<rowSamples { sums[i] = UInt32(first[i]) }
+                    for y in (y0 + 1)..<max(y0 + 1, y1) {
+                        let row = src.baseAddress! + y * rowSamples
+                        for i in 0..<rowSamples { sums[i] &+= UInt32(row[i]) }
+                    }
+                    let rows = UInt32(y1 - y0)
+                    let o = dst.baseAddress! + oy * ow * 3
+                    for ox in 0..<ow {
+                        let x0 = ox * factor, x1 = min(w, x0 + factor)
+                        var r: UInt32 = 0, g: UInt32 = 0, b: UInt32 = 0
+                        var p = sums + x0 * 3
+                        for _ in x0..<x1 { r &+= p[0]; g &+= p[1]; b &+= p[2]; p += 3 }
+                        let n = rows * UInt32(x1 - x0)
+                        o[3 * ox] = UInt8((r + n / 2) / n)
+                        o[3 * ox + 1] = UInt8((g + n / 2) / n)
+                        o[3 * ox + 2] = UInt8((b + n / 2) / n)
+                    }
+                }
+            }
+        }
+    }
+    return RGBImage(width: ow, height: oh, pixels: out)
+}

@@ -16,6 +16,8 @@ final class FakeAnalyzer: ImageAnalyzer {
     private(set) var embeddedImages = 0
     /// Called after each inference call with the number of calls so far (tests cancel from here).
     var onEmbed: ((Int) -> Void)?
+    /// What every prepared image carries as its thumbnail.
+    var thumbnail = RGBImage(width: 2, height: 1, pixels: [1, 2, 3, 4, 5, 6])
 
     init(model: String = "fake", batchSize: Int = 4) { modelName = model; self.batchSize = batchSize }
 
@@ -37,8 +39,7 @@ final class FakeAnalyzer: ImageAnalyzer {
         let meta = ImageMetadata(format: .png, width: 30 + payload.count, height: 20, orientation: 1,
                                  dateTimeOriginal: "2024:01:0\(payload.count % 9 + 1) 10:00:00", cameraMake: "Fake", cameraModel: "F1",
                                  exifFieldCount: 3)
-        let thumb = RGBImage(width: 2, height: 1, pixels: [1, 2, 3, 4, 5, 6])
-        return PreparedImage(input: input, metadata: meta, thumbnail: thumb, signature: Array(payload.prefix(4)))
+        return PreparedImage(input: input, metadata: meta, thumbnail: thumbnail, signature: Array(payload.prefix(4)))
     }
 
     func embed(batch: [Float], count: Int) throws -> [(embedding: [Float], probabilities: [Float])] {

@@ -147,4 +147,29 @@ final class PreprocessingTests: XCTestCase {
         let small = Fixture.pattern(width: 20, height: 10)
         XCTAssertEqual(thumbnail(small, maxWidth: 80, maxHeight: 80), small, "never enlarges")
     }
+
+    /// boxReduce against a straight per-output-pixel average (partial edge blocks included) on
+    /// shapes that do and do not divide by the factor, including factors larger than the image.
+    func testBoxReduceAgainstNaiveAverage() {
+        var rng = SeededRNG(seed: 42)
+        for (w, h, f) in [(7, 5, 3), (13, 2, 2), (1, 1, 4), (9, 9, 3), (31, 17, 5), (4, 6, 8), (200, 150, 7)] {
+            var im = RGBImage(width: w, height: h)
+            for i in im.pixels.indices { im.pixels[i] = UInt8(rng.next() % 256) }
+            let got = boxReduce(im, factor: f)
+            let ow = (w + f - 1) / f, oh = (h + f - 1) / f
+            XCTAssertEqual(got.width, ow); XCTAssertEqual(got.height, oh)
+            for oy in 0..<oh { for ox in 0..<ow { for c in 0..<3 {
+                var sum = 0, n = 0
+                for y in (oy * f)..<min(h, oy * f + f) { for x in (ox * f)..<min(w, ox * f + f) {
+                    sum += Int(im.pixels[(y * w + x) * 3 + c]); n += 1
+                } }
+                let want = Int((Double(sum) / Double(n)).rounded(.down) + ((sum % n) * 2 >= n ? 1 : 0))
+                XCTAssertEqual(Int(got.pixels[(oy * ow + ox) * 3 + c]), want, "\(w)x\(h)/\(f) at \(ox),\(oy) c\(c)")
+            } } }
+        }
+        let im = Fixture.pattern(width: 20, height: 10)
+        XCTAssertEqual(boxReduce(im, factor: 1), im)
+        XCTAssertEqual(boxReduce(RGBImage(width: 64, height: 48, fill: (10, 200, 77)), factor: 5),
+                       RGBImage(width: 13, height: 10, fill: (10, 200, 77)))
+    }
 }

@@ -87,4 +87,8 @@ int corral_heic_encode(const uint8_t *rgb, int width, int height, int quality, c
 // Frees buffers returned by the encoders.
 void corral_free(void *p);
 
+// Raises the calling thread's nice value by `amount` (capped at 19); 0 on success. Used by
+// Catalog's decode workers to yield to inference.
+int corral_lower_thread_priority(int amount);
+
 #endif

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Imaging
 import Models
+import Catalog
 
 /// `corral bench decode PATH...`: decode + EXIF orientation + the model's preprocessing into its
 /// input tensor, no inference. Repeats passes over the files until `--seconds` have elapsed.
@@ -28,6 +29,17 @@ struct BenchDecodeCommand: ParsableCommand {
     @Option(name: .long, help: "Output format: json or text.")
     var format: OutputFormat = .text
 
+    enum Stage: String, ExpressibleByArgument { case decode, scan }
+
+    @Option(name: .long, help: "decode: decode + orientation + model input (what `embed` does per image); scan: everything a scan's decode worker does per new file (content hash, decode, model input, thumbnail, pixel signature).")
+    var stage: Stage = .decode
+
+    @Option(name: .long, help: ArgumentHelp("Decode JPEGs at the smallest DCT scale keeping this short side (default: the model's Preprocessing.decodeShortSide), to measure the cost of another choice.", visibility: .hidden))
+    var decodeShortSide: Int?
+
+    @Flag(name: .long, help: "Also print the CPU time of each step of the scan's decode stage (implies --stage scan).")
+    var breakdown = false
+
     /// The model's own declaration (Models.ModelCatalog), so the bench runs exactly what `embed` runs.
     static func preprocessing(forModel name: String) -> Preprocessing? {
         ModelCatalog.definition(named: name).map { ModelCatalog.preprocessing(for: $0) }
@@ -52,6 +64,7 @@ struct BenchDecodeCommand: ParsableCommand {
         guard let prep = Self.preprocessing(forModel: model) else {
             throw usageError("unknown model '\(model)'; known: \(ModelCatalog.names.joined(separator: ", "))")
         }
+        let shortSide = decodeShortSide ?? prep.decodeShortSide
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var files: [String] = []
         var failed = false
@@ -80,7 +93,7 @@ struct BenchDecodeCommand: ParsableCommand {
         for f in files {
             do {
                 let data = try Array(Data(contentsOf: URL(fileURLWithPath: f)))
-                _ = try decodeImage(data: data, name: f, minimumShortSide: prep.decodeShortSide)
+                _ = try decodeImage(data: data, name: f, minimumShortSide: shortSide)
                 usable.append(data); names.append(f)
             } catch let error as ImageError {
                 if error.kind == .unsupported && !paths.contains(f) { continue }  // non-image inside a folder
@@ -96,6 +109,8 @@ struct BenchDecodeCommand: ParsableCommand {
         // Files are read once up front: the figure is decode + orient + preprocess, not disk speed.
         let inputs = usable
         let size = prep.inputSize * prep.inputSize * 3
+        let scanStage = (stage == .scan || breakdown) ? DecodeStage.standard(preprocessing: prep, decodeShortSide: shortSide) : nil
+        let profile = breakdown ? StageProfile() : nil
         let lock = NSLock()
         var decoded = 0
         let start = DispatchTime.now().uptimeNanoseconds
@@ -112,7 +127,11 @@ struct BenchDecodeCommand: ParsableCommand {
                     next += 1
                     lock.unlock()
                     if i >= inputs.count { break }
-                    if let (image, _) = try? decodeImage(data: inputs[i], name: names[i], minimumShortSide: prep.decodeShortSide) {
+                    if let scanStage {
+                        _ = profile.map { p in p.measure("content hash") { ContentHasher.hash(inputs[i]) } }
+                            ?? ContentHasher.hash(inputs[i])
+                        _ = try? scanStage.prepare(data: inputs[i], path: names[i], profile: profile)
+                    } else if let (image, _) = try? decodeImage(data: inputs[i], name: names[i], minimumShortSide: shortSide) {
                         prep.apply(image, into: tensor)
                     }
                 }
@@ -123,12 +142,21 @@ struct BenchDecodeCommand: ParsableCommand {
         let rate = Double(decoded) / elapsed
         // CPU time per image is robust to other processes competing for the cores (wall time is not).
         let cpuMs = (Self.processCPUSeconds() - cpuStart) * 1000 / Double(decoded)
+        let stepMs: [(String, Double)] = profile.map { p in
+            p.steps.map { ($0, Double(p.nanoseconds($0)) / 1e6 / Double(decoded)) }
+        } ?? []
+        let stageName = scanStage == nil ? "decode" : "scan"
         switch format {
         case .json:
-            print("{\"images\": \(inputs.count), \"images_per_second\": \((rate * 100).rounded() / 100), \"threads\": \(threadCount), \"model\": \"\(model)\", \"cpu_ms_per_image\": \((cpuMs * 1000).rounded() / 1000)}")
+            let steps = stepMs.map { "\"\($0.0)\": \(($0.1 * 1000).rounded() / 1000)" }.joined(separator: ", ")
+            print("{\"images\": \(inputs.count), \"images_per_second\": \((rate * 100).rounded() / 100), \"threads\": \(threadCount), \"model\": \"\(model)\", \"stage\": \"\(stageName)\", \"cpu_ms_per_image\": \((cpuMs * 1000).rounded() / 1000)"
+                  + (steps.isEmpty ? "" : ", \"step_cpu_ms\": {\(steps)}") + "}")
         case .text:
-            print(String(format: "%d images, %.1f images/s with %d thread(s) (%.2f ms CPU per image), %@ preprocessing",
-                         inputs.count, rate, threadCount, cpuMs, model))
+            print(String(format: "%d images, %.1f images/s with %d thread(s) (%.2f ms CPU per image), %@ preprocessing, %@ stage",
+                         inputs.count, rate, threadCount, cpuMs, model, stageName))
+            for (name, ms) in stepMs {
+                print("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%7.2f ms CPU per image", ms))
+            }
         }
         if failed { throw Diagnostics.partialFailure }
     }

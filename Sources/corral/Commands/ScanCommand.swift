@@ -27,6 +27,8 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .long, help: "Decode worker threads (default: one per core).") var decodeThreads: Int?
     @Option(name: .long, help: "Inference threads (default: one per core).") var threads: Int?
     @Option(name: .long, help: "Images per inference batch.") var batch: Int?
+    @Option(name: .long, help: ArgumentHelp("How far decode workers lower their priority below inference (0-19).", visibility: .hidden))
+    var decodeNice: Int = ScanOptions.defaultDecodeNice
 
     enum SummaryFormat: String, ExpressibleByArgument { case text, json }
 
@@ -34,11 +36,12 @@ struct ScanCommand: ParsableCommand {
         for (name, v) in [("--decode-threads", decodeThreads), ("--threads", threads), ("--batch", batch)] {
             if let v, v < 1 || v > 256 { throw ValidationError("\(name) must be between 1 and 256") }
         }
+        if decodeNice < 0 || decodeNice > 19 { throw ValidationError("--decode-nice must be between 0 and 19") }
     }
 
     func run() throws {
         var options = ScanOptions(includeHidden: hidden, decodeThreads: decodeThreads, inferenceThreads: threads,
-                                  batchSize: batch, includeThumbnails: false)
+                                  batchSize: batch, includeThumbnails: false, decodeNice: decodeNice)
         let session = try CatalogSession(common: common)
         let report = try session.scan(paths: paths, options: &options)
         let s = report.stats
@@ -49,7 +52,7 @@ struct ScanCommand: ParsableCommand {
         case .json:
             struct Out: Encodable {
                 let images, embedded, unchanged, rehashed, failed: Int
-                let seconds, images_per_second, pipeline_seconds, pipeline_images_per_second: Double
+                let seconds, images_per_second, pipeline_seconds, pipeline_images_per_second, pipeline_cpu_ms_per_image: Double
                 let cancelled: Bool; let cache: String; let model: String
             }
             let processed = s.embedded + s.rehashed + s.failed
@@ -58,6 +61,7 @@ struct ScanCommand: ParsableCommand {
                           images_per_second: s.seconds > 0 ? (Double(processed) / s.seconds * 10).rounded() / 10 : 0,
                           pipeline_seconds: (s.pipelineSeconds * 1000).rounded() / 1000,
                           pipeline_images_per_second: s.pipelineSeconds > 0 ? (Double(processed) / s.pipelineSeconds * 10).rounded() / 10 : 0,
+                          pipeline_cpu_ms_per_image: processed > 0 ? (s.pipelineCPUSeconds * 1000 / Double(processed) * 10).rounded() / 10 : 0,
                           cancelled: report.cancelled, cache: session.library.cacheDirectory.path, model: session.library.model)
             let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(out), as: UTF8.self))
