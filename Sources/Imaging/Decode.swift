@@ -66,15 +66,15 @@ public func decodeImage(data: [UInt8], name: String, minimumShortSide: Int? = ni
     return (applyOrientation(stored, header.metadata.orientation), header.metadata)
 }
 
-/// The smallest of 2/8, 4/8 and 8/8 whose decoded short side still reaches `minimumShortSide`.
+/// The smallest n/8 (n = 2...8) whose decoded short side still reaches `minimumShortSide`.
 /// Not 1/8: libjpeg computes it from the DC coefficient alone, an 8x8 box filter that aliases fine
 /// detail (a detailed 6000x4000 image decoded to 750x500 embeds at cosine 0.978 against a full
-/// decode, at 2/8 0.998). Not 3/8, 5/8, 6/8, 7/8: libjpeg-turbo runs those IDCTs in plain C, and they
-/// cost as much as the next SIMD scale or more (1024x768 at 6/8: 12 ms, at 8/8: 9 ms, decode +
-/// model input on this machine) while giving fewer pixels. Measurements: docs/catalog.md.
+/// decode, at 2/8 0.998). 3/8 and 5/8-7/8 run plain-C IDCTs in libjpeg-turbo and cost as much as
+/// the next SIMD scale (4/8 or 8/8), but skipping them changed embeddings enough to cost the
+/// duplicate benchmark 1 point of F1 (docs/catalog.md), so they stay.
 func jpegScale(width: Int, height: Int, minimumShortSide: Int?) -> Int {
     guard let need = minimumShortSide, need > 0 else { return 8 }
-    for n in [2, 4, 8] {
+    for n in 2...8 {
         var w: Int32 = 0, h: Int32 = 0
         corral_jpeg_scaled_size(Int32(width), Int32(height), Int32(n), &w, &h)
         if min(Int(w), Int(h)) >= need { return n }

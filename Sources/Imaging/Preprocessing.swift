@@ -28,9 +28,9 @@ public enum Preprocessing: Sendable, Equatable {
     /// The short side to decode at for embedding: twice `minimumShortSide`. Decoding nearer the
     /// minimum leaves the antialiased resize too little to work with: decoded to a short side of
     /// 405-417 (about 1.6x for Lite0), Elephants.jpg and aloeL.jpg drift to cosine 0.987 from a
-    /// full-size decode,
-    /// at 2x every dev photo and generated camera-size image stays >= 0.991 (DecodeScaleTests,
-    /// docs/catalog.md). Imaging's JPEG scale rule (2/8, 4/8 or 8/8) then picks the DCT scale.
+    /// full-size decode; at 2x every dev photo and generated camera-size image stays >= 0.991
+    /// (DecodeScaleTests, docs/catalog.md). Imaging then picks the smallest DCT scale n/8,
+    /// n >= 2, that keeps it.
     /// Every path that embeds (scan, embed, bench) uses this one value.
     public var decodeShortSide: Int { 2 * minimumShortSide }
 

@@ -60,14 +60,15 @@ final class JPEGTests: XCTestCase {
     }
 
     func testScaleChoice() {
-        // Smallest of 2/8, 4/8, 8/8 whose short side still reaches the minimum; sizes round up like libjpeg.
+        // Smallest n/8, n >= 2, whose short side still reaches the minimum; sizes round up like libjpeg.
         XCTAssertEqual(jpegScale(width: 4000, height: 3000, minimumShortSide: 256), 2)  // never 1/8 (DC only)
         XCTAssertEqual(jpegScale(width: 4000, height: 3000, minimumShortSide: 750), 2)  // 1000x750
-        XCTAssertEqual(jpegScale(width: 4000, height: 3000, minimumShortSide: 751), 4)
+        XCTAssertEqual(jpegScale(width: 4000, height: 3000, minimumShortSide: 751), 3)
+        XCTAssertEqual(jpegScale(width: 8000, height: 6000, minimumShortSide: 512), 2)  // 1/8 would give 750
         XCTAssertEqual(jpegScale(width: 800, height: 600, minimumShortSide: 150), 2)
-        XCTAssertEqual(jpegScale(width: 800, height: 600, minimumShortSide: 151), 4)  // not the C-only 3/8
+        XCTAssertEqual(jpegScale(width: 800, height: 600, minimumShortSide: 151), 3)
         XCTAssertEqual(jpegScale(width: 801, height: 601, minimumShortSide: 151), 2)  // ceil(601 * 2 / 8) = 151
-        XCTAssertEqual(jpegScale(width: 1024, height: 768, minimumShortSide: 512), 8) // 6/8 would fit, 8/8 is cheaper
+        XCTAssertEqual(jpegScale(width: 1024, height: 768, minimumShortSide: 512), 6)
         XCTAssertEqual(jpegScale(width: 800, height: 600, minimumShortSide: 1000), 8) // never upscales
         XCTAssertEqual(jpegScale(width: 800, height: 600, minimumShortSide: nil), 8)
         XCTAssertEqual(jpegScale(width: 600, height: 800, minimumShortSide: 300), 4)  // portrait: width is short
@@ -78,7 +79,7 @@ final class JPEGTests: XCTestCase {
         let jpg = try encodeJPEG(im, quality: 92)
         let full = try decode(jpg).0
         XCTAssertEqual(full.width, 800)
-        for (minimum, w, h) in [(150, 200, 150), (151, 400, 300), (75, 200, 150), (301, 800, 600), (600, 800, 600), (10, 200, 150)] {
+        for (minimum, w, h) in [(150, 200, 150), (151, 300, 225), (75, 200, 150), (301, 500, 375), (600, 800, 600), (10, 200, 150)] {
             let (scaled, meta) = try decode(jpg, minimumShortSide: minimum)
             XCTAssertEqual(scaled.width, w, "min \(minimum)"); XCTAssertEqual(scaled.height, h, "min \(minimum)")
             XCTAssertEqual(meta.width, 800, "metadata reports the full size"); XCTAssertEqual(meta.height, 600)
