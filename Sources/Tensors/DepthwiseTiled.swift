@@ -1,3 +1,5 @@
+import Foundation
+
 /// The depthwise kernel used by default: one tile of 16 channels at a time, over a zero-padded copy
 /// of the input rows of that tile in L1.
 ///
@@ -11,7 +13,11 @@
 /// address arithmetic and no border cases.
 extension DepthwisePlan {
     /// One tile's padded rows should stay in L1 (32 KB) next to its weights and output lines.
-    static let tiledBudgetFloats = 24 * 1024 / 4
+    /// `CORRAL_DW_L1_KB` overrides it, for tuning with `corral bench embed`.
+    static let tiledBudgetFloats: Int = {
+        let kb = ProcessInfo.processInfo.environment["CORRAL_DW_L1_KB"].flatMap(Int.init) ?? 24
+        return max(1, kb) * 1024 / 4
+    }()
 
     /// Columns of the padded buffer: what the output columns read, with output columns rounded up to
     /// whole groups of four so the last, short group runs the 4-pixel kernel on zeros (a 1-pixel
