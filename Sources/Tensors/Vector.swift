@@ -15,8 +15,12 @@ extension UnsafeMutablePointer where Pointee == Float {
     @inline(__always) func vec(_ offset: Int = 0) -> Vec {
         UnsafeRawPointer(self + offset).loadUnaligned(as: Vec.self)
     }
+    /// An unaligned 32-byte store. Written as a fixed-size copy because `storeBytes(of:as:)` reached
+    /// the big kernels as an out-of-line call per vector (the stdlib's specialisation was not inlined
+    /// there: 106 call sites in the release binary), while a constant-size copy always lowers to one
+    /// `vmovups`.
     @inline(__always) func store(_ v: Vec, _ offset: Int = 0) {
-        UnsafeMutableRawPointer(self + offset).storeBytes(of: v, as: Vec.self)
+        withUnsafeBytes(of: v) { UnsafeMutableRawPointer(self + offset).copyMemory(from: $0.baseAddress!, byteCount: 32) }
     }
 }
 
