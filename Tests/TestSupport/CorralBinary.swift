@@ -15,6 +15,14 @@ public enum CorralBinary {
         return TestPaths.repoRoot.appendingPathComponent(".build/release/corral")
     }
 
+    /// One cache folder per test process, under the temporary directory.
+    static let scratchCache: String = {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("corral-test-cache-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.path
+    }()
+
     public struct Output { public let status: Int32; public let stdout: String; public let stderr: String }
 
     public static func run(_ args: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> Output {
@@ -22,6 +30,9 @@ public enum CorralBinary {
         p.executableURL = url
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
+        // Commands that go through the catalog (embed, cluster, dups, ...) must never read or upgrade
+        // the user's own cache: each test process gets a throwaway one unless the test names its own.
+        if env["CORRAL_CACHE"] == nil { env["CORRAL_CACHE"] = CorralBinary.scratchCache }
         for (k, v) in environment { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe(), inp = Pipe()
