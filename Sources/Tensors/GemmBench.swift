@@ -8,10 +8,13 @@ enum GemmTuning {
     /// Row tiles per block in that order (0 or 1: always tile outer).
     nonisolated(unsafe) static var rowTiles = 16
 
-    struct Settings: Sendable, Equatable { var tileOrderBytes: Int, rowTiles: Int }
+    /// Dense KxK tiles inside the image read window rows as runs (see GemmConvPlan.run).
+    nonisolated(unsafe) static var rowRuns = true
+
+    struct Settings: Sendable, Equatable { var tileOrderBytes: Int, rowTiles: Int, rowRuns = true }
     static var settings: Settings {
-        get { Settings(tileOrderBytes: tileOrderBytes, rowTiles: rowTiles) }
-        set { tileOrderBytes = newValue.tileOrderBytes; rowTiles = newValue.rowTiles }
+        get { Settings(tileOrderBytes: tileOrderBytes, rowTiles: rowTiles, rowRuns: rowRuns) }
+        set { tileOrderBytes = newValue.tileOrderBytes; rowTiles = newValue.rowTiles; rowRuns = newValue.rowRuns }
     }
 }
 

@@ -124,8 +124,9 @@ struct GemmConvPlan {
         bias = allocateAligned(panels * nr)
         bias.initialize(repeating: 0, count: panels * nr)
         bias.update(from: b, count: s.outChannels)
-        zeros = allocateAligned(s.inChannels + 16)
-        zeros.initialize(repeating: 0, count: s.inChannels + 16)
+        // Long enough for a whole window row (kernelW pixels), which the row-run tables read at once.
+        zeros = allocateAligned(s.inChannels * s.kernelW + 16)
+        zeros.initialize(repeating: 0, count: s.inChannels * s.kernelW + 16)
         let panelBytes = taps * (ks.max() ?? 1) * nr * 4
         panelsPerBlock = max(1, (192 * 1024) / panelBytes)
     }
@@ -162,7 +163,7 @@ struct GemmConvPlan {
         // With larger weights the tile-outer order below keeps a block of panels in L2 and re-reads it
         // for every tile, which measured faster than re-streaming the weights per block of rows.
         let weightBytes = panels * taps * cin * nr * 4
-        let blockTiles = mode == .dense && s.groups == 1 && GemmTuning.rowTiles > 1 && weightBytes <= GemmTuning.tileOrderBytes
+        let blockTiles = mode == .dense && s.groups == 1 && taps == 1 && GemmTuning.rowTiles > 1 && weightBytes <= GemmTuning.tileOrderBytes
             ? GemmTuning.rowTiles : 1
         pool.parallelRanges(tiles) { _, range in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * mr * blockTiles) { tableBuffer in
@@ -194,13 +195,24 @@ struct GemmConvPlan {
                     var m0 = range.lowerBound * mr
                     for _ in range {
                         let mValid = min(mr, m - m0)
-                        geometry.fill(table, m0: m0, mValid: mValid, cursor: &cursor)
+                        // A dense KxK tile whose windows all lie inside the image horizontally reads each
+                        // window row as one run of kernelW x Cin floats (the packed weights are in the same
+                        // [ky][kx][ci] order): kernelH table entries per pixel instead of kernelH x kernelW,
+                        // so the 3-channel stems run 9-21 steps per entry instead of 3.
+                        let runs = mode == .dense && s.groups == 1 && taps > 1 && GemmTuning.rowRuns
+                            && geometry.interior(cursor, count: mValid)
+                        if runs {
+                            geometry.fillRuns(table, mValid: mValid, cursor: &cursor)
+                        } else {
+                            geometry.fill(table, m0: m0, mValid: mValid, cursor: &cursor)
+                        }
                         let out = output + m0 * cout
                         let res = residual.map { $0 + m0 * cout }
                         switch mode {
                         case .dense where s.groups == 1:
                             // Every panel reads the same K: one call covers the whole panel block.
-                            gemmKernel6x16(f, rows: table, taps: taps, kOffset: 0, kp: cin,
+                            gemmKernel6x16(f, rows: table, taps: runs ? s.kernelH : taps, kOffset: 0,
+                                           kp: runs ? s.kernelW * cin : cin,
                                            b: packed + panelOffset[pb], panelStride: taps * cin * nr,
                                            panels: pe - pb, bias: bias + pb * nr, out: out + pb * nr, ldo: cout,
                                            residual: res.map { $0 + pb * nr }, mValid: mValid, nLast: nLast, act: s.activation)
@@ -336,6 +348,42 @@ struct TileGeometry {
 
     func cursor(at pixel: Int) -> Cursor {
         Cursor(image: pixel / (oh * ow), oy: (pixel % (oh * ow)) / ow, ox: pixel % ow)
+    }
+
+    @inline(__always)
+    func advance(_ c: inout Cursor) {
+        c.ox += 1
+        if c.ox == ow { c.ox = 0; c.oy += 1; if c.oy == oh { c.oy = 0; c.image += 1 } }
+    }
+
+    /// Whether the next `count` pixels' windows all lie inside the image horizontally.
+    func interior(_ c: Cursor, count: Int) -> Bool {
+        var c = c
+        for _ in 0..<count {
+            let ix0 = c.ox * sw - pl
+            if ix0 < 0 || ix0 + kw > width { return false }
+            advance(&c)
+        }
+        return true
+    }
+
+    /// Like `fill` for a tile that `interior` accepted: kernelH groups of 6 pointers, each to the first
+    /// of kernelW consecutive input pixels (or to zeros for a row in the padding).
+    func fillRuns(_ table: UnsafeMutablePointer<UnsafePointer<Float>>, mValid: Int, cursor c: inout Cursor) {
+        let mr = GemmConvPlan.tileRows
+        for r in 0..<mr {
+            if r >= mValid {
+                for ky in 0..<kh { table[ky * mr + r] = table[ky * mr + r - 1] }
+                continue
+            }
+            let image = input + c.image * height * width * cin
+            let iy0 = c.oy * sh - pt, ix0 = c.ox * sw - pl
+            for ky in 0..<kh {
+                let iy = iy0 + ky
+                table[ky * mr + r] = iy >= 0 && iy < height ? image + (iy * width + ix0) * cin : zero
+            }
+            advance(&c)
+        }
     }
 
     /// Writes the tile's table, taps groups of 6 pointers; rows past mValid repeat the last real pixel.

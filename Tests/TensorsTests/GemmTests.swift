@@ -33,8 +33,9 @@ final class GemmTests: XCTestCase {
         let saved = GemmTuning.settings
         defer { GemmTuning.settings = saved }
         // Tile-outer order (1), and the BLIS order with blocks that do and do not divide the tiles.
-        for (pool, rowTiles) in [(pools[0], 1), (pools[1], 1), (pools[0], 2), (pools[1], 3), (pools[0], 16)] {
-            GemmTuning.settings = .init(tileOrderBytes: rowTiles > 1 ? Int.max : 0, rowTiles: rowTiles)
+        // Row runs for dense KxK off once, so the per-tap table is checked on interior tiles too.
+        for (pool, rowTiles, runs) in [(pools[0], 1, true), (pools[1], 1, true), (pools[0], 2, true), (pools[1], 3, false), (pools[0], 16, true)] {
+            GemmTuning.settings = .init(tileOrderBytes: rowTiles > 1 ? Int.max : 0, rowTiles: rowTiles, rowRuns: runs)
             for driver in Driver.allCases {
                 var y = [Float](repeating: .nan, count: expected.count)
                 let rBuffer = r ?? [0]
@@ -89,6 +90,14 @@ final class GemmTests: XCTestCase {
                   height: 11, width: 10)
             check(ConvShape(inChannels: 17, outChannels: 8, kernelH: 3, kernelW: 5, strideH: stride, strideW: 1,
                             padTop: 2, padLeft: 1, padBottom: 0, padRight: 3), height: 7, width: 9)
+            // The stems: 3 channels, 3x3/2 and 7x7/2, wide enough for interior tiles (row runs) and
+            // borders; batch 2 so tiles cross images.
+            check(ConvShape(inChannels: 3, outChannels: 32, kernel: 3, stride: stride, padding: 1, activation: .relu6),
+                  batch: 2, height: 13, width: 29)
+            check(ConvShape(inChannels: 3, outChannels: 64, kernel: 7, stride: stride, padding: 3, activation: .relu),
+                  batch: 2, height: 15, width: 31, residual: true)
+            check(ConvShape(inChannels: 5, outChannels: 24, kernelH: 3, kernelW: 3, strideH: 1, strideW: stride,
+                            padTop: 0, padLeft: 0, padBottom: 1, padRight: 1), height: 9, width: 20)
             for (c, groups) in [(32, 8), (64, 8), (32, 4), (64, 16), (128, 32), (256, 32)] {
                 for batch in [1, 3] {
                     check(ConvShape(inChannels: c, outChannels: c, kernel: 3, stride: stride, padding: 1, groups: groups,
