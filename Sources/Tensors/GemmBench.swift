@@ -21,8 +21,7 @@ enum GemmTuning {
 /// A dev harness for the GEMM side of the convolutions: times one layer shape at a time on the
 /// calling thread (thread CPU time, so a neighbour's load inflates the figure less than wall time
 /// would), the session-1 driver and the current one alternately, against the micro-kernel peak
-/// measured in the same process. Not used by the product; TensorsTests' GemmBenchTests runs it when
-/// CORRAL_GEMM_BENCH=1 and prints the table.
+/// measured in the same process. Not used by the product; `corral bench gemm` prints its table.
 public enum GemmBench {
     public struct Layer: Sendable {
         public var name: String
@@ -198,5 +197,57 @@ public enum GemmBench {
             }
         }
         return out
+    }
+}
+
+extension GemmBench {
+    /// The per-layer table `corral bench gemm` prints: for each chosen network, every GEMM layer
+    /// timed on one core with session 1's driver ("legacy") next to the current one (and any extra
+    /// driver variants, as "tileOrderBytes/rowTiles" pairs), in GFLOP/s and % of the micro-kernel
+    /// peak measured in the same process. It prints figures and never judges them: speed is read by
+    /// a person comparing columns measured side by side, not asserted.
+    /// models: "lite0", "resnext", "grouped" (ResNeXt's grouped 3x3 at several sizes).
+    public static func report(models: [String], batch: Int, seconds: Double, filter: String?, offset: Int,
+                              variants: [(tileOrderBytes: Int, rowTiles: Int)], print emit: (String) -> Void) {
+        let t = GemmTuning.settings
+        let chosen = variants.isEmpty ? [(tileOrderBytes: t.tileOrderBytes, rowTiles: t.rowTiles)] : variants
+        let drivers: [Driver] = [.legacy] + chosen.map { .current(tileOrderBytes: $0.tileOrderBytes, rowTiles: $0.rowTiles) }
+        let names = ["legacy"] + chosen.map { "\($0.tileOrderBytes)/\($0.rowTiles)" }
+        let peak = GemmBench.peak()
+        emit(String(format: "one-core micro-kernel peak %.1f GFLOP/s (thread CPU time), fused=%@, batch %d, activations %d floats off a cache line",
+                    peak, MulAddChoice.fused ? "yes" : "no", batch, offset))
+        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
+        func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
+        for model in models {
+            let layers = model == "lite0" ? lite0 : model == "grouped" ? groupedProbe : resnext50
+            emit("\n\(model)")
+            var header = pad("layer", 34) + " count      M     K     N |"
+            for n in names { header += " " + pad(n, 12) + " GF/s %peak |" }
+            for n in names.dropFirst() { header += " \(n)/legacy" }
+            emit(header)
+            var flops = 0.0
+            var times = [Double](repeating: 0, count: drivers.count)
+            for layer in layers where filter.map({ layer.name.contains($0) }) ?? true {
+                let r = compare(layer, batch: batch, drivers: drivers, seconds: seconds, offset: offset)
+                let f = Double(layer.count * batch) * layer.shape.flops(height: layer.height, width: layer.width) * 1e-9
+                flops += f
+                var line = pad(layer.name, 34) + String(format: " %5d %6d %5d %5d |", layer.count, layer.m * batch, layer.k, layer.n)
+                for i in drivers.indices {
+                    let g = median(r[i])
+                    times[i] += f / g
+                    line += String(format: " %11.1f %4.0f%% |", g, 100 * g / peak)
+                }
+                for i in drivers.indices.dropFirst() {
+                    line += String(format: " %9.2f", median(zip(r[i], r[0]).map { $0 / $1 }))
+                }
+                emit(line)
+            }
+            var total = "network total (count-weighted):"
+            for i in drivers.indices {
+                total += String(format: " %@ %.1f GF/s %.0f%% %.2f ms;", names[i], flops / times[i], 100 * flops / times[i] / peak, times[i] * 1e3)
+            }
+            emit(total)
+        }
+        emit(String(format: "peak again at the end: %.1f GFLOP/s", GemmBench.peak()))
     }
 }
