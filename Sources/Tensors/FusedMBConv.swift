@@ -96,9 +96,11 @@ public final class FusedMBConv: @unchecked Sendable {
     }
 
     /// Same contract as `Conv2D.forward`: input batch x height x width x Cin, output batch x OH x OW x Cout,
-    /// residual like output. Not to be called concurrently on one instance (the scratch is shared).
+    /// residual like output. Concurrent calls on one instance must each pass their own `slot` (0..<slots,
+    /// the same `slots` in every call): the scratch is shared and each slot gets its own part of it.
     public func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
-                        output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil, pool: ThreadPool) {
+                        output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil, pool: ThreadPool,
+                        slot: Int = 0, slots: Int = 1) {
         let (oh, ow) = outputSize(height: height, width: width)
         precondition(oh > 0 && ow > 0, "fused block: input \(height)x\(width) too small for the kernel")
         if batch == 0 { return }
@@ -112,7 +114,7 @@ public final class FusedMBConv: @unchecked Sendable {
         let parts = batch % workers == 0 ? 1 : min(bandsPerImage, workers)
         let (eCount, dCount) = scratchFloats(band: band, height: height, width: width)
         let perWorker = eCount + dCount + 16
-        let base = ensureScratch(perWorker * workers)
+        let base = ensureScratch(perWorker * workers * slots) + slot * perWorker * workers
 
         pool.parallelRanges(batch * parts) { worker, range in
             let e = base + worker * perWorker

@@ -54,6 +54,26 @@ final class FusedNetworkTests: XCTestCase {
         }
     }
 
+    /// Batches on several threads run whole images per worker, each in its own part of the arenas and
+    /// of the fused blocks' scratch: every image must come out as it does alone on one thread, for
+    /// uneven splits (3 images on 2 workers, 5 on 4) and for a network with and without fused blocks.
+    func testImagesPerWorkerMatchOneImageAtATime() throws {
+        for (name, size, fuse) in [("efficientnet-lite0", 45, 0), ("efficientnet-lite0", 45, Int.max), ("resnet18", 32, 0)] {
+            let d = try XCTUnwrap(ModelCatalog.definition(named: name))
+            for (count, threads) in [(3, 2), (5, 4), (2, 2)] {
+                let input = SeededWeights.uniform("per-worker", seed: 9, count: count * size * size * 3)
+                let batched = try logits(name, fuse: fuse, inputSize: size, threads: threads, input: input, count: count)
+                for n in 0..<count {
+                    let one = Array(input[(n * size * size * 3)..<((n + 1) * size * size * 3)])
+                    let alone = try logits(name, fuse: fuse, inputSize: size, threads: 1, input: one, count: 1)
+                    let got = Array(batched.logits[(n * d.classes)..<((n + 1) * d.classes)])
+                    XCTAssertLessThanOrEqual(maxRelativeError(got, alone.logits), 1e-5,
+                                             "\(name) fuse \(fuse) image \(n) of \(count) on \(threads) threads")
+                }
+            }
+        }
+    }
+
     /// ResNets have no depthwise layers: nothing is fused, whatever the threshold.
     func testResNetHasNothingToFuse() throws {
         let input = SeededWeights.uniform("fused-input", seed: 4, count: 32 * 32 * 3)
