@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 DIR ?= $(CURDIR)
 PREFIX ?= /usr/local
-# CPU the release build is tuned for. `native` uses this machine's vector units (AVX-512 here);
+# CPU the release build is tuned for. `native` uses this machine's vector units (AVX2 + FMA on this Zen 3);
 # `make build CPU=x86-64-v2`-style portability: CPU=x86-64 (generic SSE2) or CPU=haswell (AVX2).
 CPU ?= native
 ifeq ($(CPU),native)
