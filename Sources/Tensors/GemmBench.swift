@@ -108,43 +108,10 @@ public enum GemmBench {
     }
 
     /// Seconds of CPU time the calling thread has used.
-    static func threadSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
+    static func threadSeconds() -> Double { KernelPeak.seconds(.threadCPU) }
 
-    /// The micro-kernel on L1-resident data (like `KernelPeak`), timed in thread CPU time like the layers
-    /// here, so the "% of peak" figures compare like with like.
-    public static func peak(seconds: Double = 0.5) -> Double {
-        let k = 128, nr = 16, mr = 6
-        let b = UnsafeMutablePointer<Float>.allocate(capacity: k * nr)
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: mr * k)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
-        let bias = UnsafeMutablePointer<Float>.allocate(capacity: nr)
-        defer { b.deallocate(); a.deallocate(); c.deallocate(); bias.deallocate() }
-        b.initialize(repeating: 1e-3, count: k * nr); a.initialize(repeating: 1e-3, count: mr * k)
-        bias.initialize(repeating: 0, count: nr)
-        var rows = (0..<mr).map { UnsafePointer(a + $0 * k) }
-        var best = 0.0
-        rows.withUnsafeMutableBufferPointer { table in
-            let end = threadSeconds() + seconds
-            while threadSeconds() < end {
-                let start = threadSeconds()
-                for _ in 0..<500 {
-                    if MulAddChoice.fused {
-                        gemmKernel6x16(FusedMulAdd.self, rows: table.baseAddress!, taps: 1, kOffset: 0, kp: k, b: b, panelStride: 0, panels: 1,
-                                       bias: bias, out: c, ldo: nr, residual: nil, mValid: mr, nLast: nr, act: .none)
-                    } else {
-                        gemmKernel6x16(SplitMulAdd.self, rows: table.baseAddress!, taps: 1, kOffset: 0, kp: k, b: b, panelStride: 0, panels: 1,
-                                       bias: bias, out: c, ldo: nr, residual: nil, mValid: mr, nLast: nr, act: .none)
-                    }
-                }
-                best = max(best, Double(500 * 2 * mr * nr * k) / (threadSeconds() - start) * 1e-9)
-            }
-        }
-        return best
-    }
+    /// The micro-kernel peak timed in thread CPU time like the layers here.
+    public static func peak(seconds: Double = 0.5) -> Double { KernelPeak.measure(seconds: seconds, clock: .threadCPU) }
 
     /// GFLOP/s of each driver on one layer, per sample: the drivers take turns, each sample runs one
     /// driver for about `sampleSeconds` of thread CPU time on the calling thread, until `seconds` in all.
