@@ -137,22 +137,18 @@ public final class Database {
     /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT (rolled back if it throws). IMMEDIATE takes the
     /// write lock up front so two processes never deadlock upgrading read locks.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
+        try inTransaction(begin: "BEGIN IMMEDIATE", body)
     }
 
     /// Many reads under one shared lock and one snapshot: outside a transaction SQLite takes and
     /// releases its file lock (fcntl) around every statement, which for a 20,000-file rescan was
     /// a visible share of the time.
     public func readTransaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN DEFERRED")
+        try inTransaction(begin: "BEGIN DEFERRED", body)
+    }
+
+    private func inTransaction<T>(begin: String, _ body: () throws -> T) throws -> T {
+        try execute(begin)
         do {
             let result = try body()
             try execute("COMMIT")
