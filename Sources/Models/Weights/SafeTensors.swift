@@ -146,7 +146,9 @@ public enum SafeTensors {
         return Header(length: length, tensors: entries.sorted { $0.begin < $1.begin }, metadata: metadata)
     }
 
-    static func jsonString(_ s: String) -> String {
+    /// A JSON string literal for `s` (quotes, backslashes and control characters escaped). Public
+    /// because the command line's JSON output escapes its strings the same way.
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

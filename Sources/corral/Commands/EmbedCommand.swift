@@ -211,21 +211,7 @@ final class ProgressLine {
 }
 
 enum JSONText {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func string(_ s: String) -> String { SafeTensors.jsonString(s) }
 
     /// Shortest text that reads back as the same Float.
     static func number(_ v: Float) -> String { v.isFinite ? "\(v)" : "null" }
