@@ -1,19 +1,9 @@
 import Foundation
+import Tensors
 
-/// A small, fast, seedable generator (SplitMix64) so tests and fixtures are reproducible.
-public struct SeededRNG: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    public mutating func nextSigned() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
-}
+/// Tests and fixtures draw from the same seedable generator as the product (Tensors' SplitMix64),
+/// so a seed means the same numbers everywhere.
+public typealias SeededRNG = SplitMix64
 
 /// Largest |a - b| / max(1, |b|) over two equally long arrays.
 public func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
