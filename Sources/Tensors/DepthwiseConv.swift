@@ -31,29 +31,24 @@ struct DepthwisePlan {
         channels = s.outChannels
         stride = (channels + vecWidth - 1) / vecWidth * vecWidth
         let taps = s.kernelH * s.kernelW
-        weights = .allocate(capacity: taps * stride)
-        weights.initialize(repeating: 0, count: taps * stride)
+        weights = allocateAligned(taps * stride)
         for c in 0..<channels {
             for t in 0..<taps { weights[t * stride + c] = oihw[c * taps + t] }
         }
-        bias = .allocate(capacity: stride)
-        bias.initialize(repeating: 0, count: stride)
+        bias = allocateAligned(stride)
         bias.update(from: b, count: channels)
-        zeros = .allocate(capacity: stride)
-        zeros.initialize(repeating: 0, count: stride)
+        zeros = allocateAligned(stride)
         let s16 = (channels + 15) / 16 * 16
-        weights16 = .allocate(capacity: taps * s16)
-        weights16.initialize(repeating: 0, count: taps * s16)
+        weights16 = allocateAligned(taps * s16)
         for c in 0..<channels {
             for t in 0..<taps { weights16[t * s16 + c] = oihw[c * taps + t] }
         }
-        bias16 = .allocate(capacity: s16)
-        bias16.initialize(repeating: 0, count: s16)
+        bias16 = allocateAligned(s16)
         bias16.update(from: b, count: channels)
     }
 
     func deallocate() {
-        weights.deallocate(); bias.deallocate(); zeros.deallocate(); weights16.deallocate(); bias16.deallocate()
+        [weights, bias, zeros, weights16, bias16].forEach(freeAligned)
     }
 
     func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
@@ -114,15 +109,10 @@ struct DepthwisePlan {
         let (oh, ow) = shape.outputSize(height: height, width: width)
         let c = channels
         if DepthwisePlan.tiled {
-            let chunk = tiledChunkRows(width: width, oh: oh)
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: tiledBufferCount(width: width, rows: chunk)) { buffer in
-                var a = oy0
-                while a < oy1 {
-                    let b = min(oy1, a + chunk), off = (a - oy0) * ow * c
-                    tiledRows(f, band: band, bandRow0: bandRow0, height: height, width: width, oy0: a, oy1: b,
-                              output: output + off, residual: residual.map { $0 + off }, buffer: buffer.baseAddress!, chunk: chunk)
-                    a = b
-                }
+            // All rows in one call: the ring copies each input row of the band once per channel tile.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: tiledBufferCount(width: width, rows: oy1 - oy0)) { buffer in
+                tiledRows(f, band: band, bandRow0: bandRow0, height: height, width: width, oy0: oy0, oy1: oy1,
+                          output: output, residual: residual, buffer: buffer.baseAddress!, chunk: oy1 - oy0)
             }
             return
         }

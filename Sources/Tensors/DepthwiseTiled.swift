@@ -1,7 +1,7 @@
 import Foundation
 
 /// The depthwise kernel used by default: one tile of 16 channels at a time, over a zero-padded copy
-/// of the input rows of that tile in L1.
+/// of the input rows of that tile in L1 (a ring of kernelH rows).
 ///
 /// Why a copy: in NHWC the 16 channels of one tile are 64 bytes out of every pixel's C x 4, so the
 /// input lines a tile needs are strided (2.7 KB apart at 672 channels) and, when all tiles of one
@@ -12,12 +12,9 @@ import Foundation
 /// load and store per input vector, after which every tap of every output pixel reads L1 with plain
 /// address arithmetic and no border cases.
 extension DepthwisePlan {
-    /// One tile's padded rows should stay in L1 (32 KB) next to its weights and output lines.
-    /// `CORRAL_DW_L1_KB` overrides it, for tuning with `corral bench embed`.
-    static let tiledBudgetFloats: Int = {
-        let kb = ProcessInfo.processInfo.environment["CORRAL_DW_L1_KB"].flatMap(Int.init) ?? 24
-        return max(1, kb) * 1024 / 4
-    }()
+    /// Output rows per task of the standalone layer: enough tasks for both cores on 14x14 maps and
+    /// up, and few chunk boundaries (each re-copies kernelH - strideH rows of the ring).
+    static let tiledTaskRows = 8
 
     /// Columns of the padded buffer: what the output columns read, with output columns rounded up to
     /// whole groups of four so the last, short group runs the 4-pixel kernel on zeros (a 1-pixel
@@ -28,90 +25,111 @@ extension DepthwisePlan {
         return ((ow + 3) / 4 * 4 - 1) * s.strideW + s.kernelW
     }
 
-    /// Output rows computed from one copy: as many as fit the L1 budget, at least one.
-    func tiledChunkRows(width: Int, oh: Int) -> Int {
-        let s = shape
-        let fit = DepthwisePlan.tiledBudgetFloats / (paddedWidth(width: width) * 16)
-        return min(oh, max(1, (fit - s.kernelH) / s.strideH + 1))
-    }
+    /// Output rows per call of `tiledRows` in the standalone layer.
+    func tiledChunkRows(width: Int, oh: Int) -> Int { min(oh, DepthwisePlan.tiledTaskRows) }
 
-    func tiledBufferCount(width: Int, rows: Int) -> Int {
-        ((rows - 1) * shape.strideH + shape.kernelH) * paddedWidth(width: width) * 16
-    }
+    /// The ring of padded rows: kernelH rows of one 16-channel tile (22 KB for a 3x3 on 112 columns).
+    func tiledBufferCount(width: Int, rows: Int) -> Int { shape.kernelH * paddedWidth(width: width) * 16 }
 
-    /// Output rows oy0..<oy1 (at most `chunk`) of one image. `band` holds image rows from `bandRow0` on
-    /// (every row these outputs read); output and residual point at output row oy0.
-    func tiledRows<F: MulAdd>(_: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int,
+    /// Output rows oy0..<oy1 of one image. `band` holds image rows from `bandRow0` on (every row these
+    /// outputs read); output and residual point at output row oy0.
+    ///
+    /// Per tile of 16 channels, the input rows pass through a ring of kernelH zero-padded rows: each
+    /// input row is copied once per tile (an earlier version copied a chunk of rows per output-row
+    /// chunk, which at one output row per chunk copied every 3x3 input row three times), and output
+    /// row oy reads ring rows (oy * strideH + ky) mod kernelH.
+    func tiledRows<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int,
                               oy0: Int, oy1: Int, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
                               buffer: UnsafeMutablePointer<Float>, chunk: Int) {
-        let s = shape, c = channels, kh = s.kernelH, kw = s.kernelW, sh = s.strideH, sw = s.strideW
+        let s = shape
+        // The common windows with their sizes as constants: the inlined body then unrolls the taps,
+        // and neighbouring pixels' shared input columns are loaded once (a 3x3 stride-1 group of four
+        // pixels loads 6 input columns per row instead of 12).
+        switch (s.kernelH, s.kernelW, s.strideH, s.strideW) {
+        case (3, 3, 1, 1): ringRows(f, 3, 3, 1, 1, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
+        case (3, 3, 2, 2): ringRows(f, 3, 3, 2, 2, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
+        case (5, 5, 1, 1): ringRows(f, 5, 5, 1, 1, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
+        case (5, 5, 2, 2): ringRows(f, 5, 5, 2, 2, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
+        default:
+            ringRows(f, s.kernelH, s.kernelW, s.strideH, s.strideW, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
+        }
+    }
+
+    @inline(__always)
+    private func ringRows<F: MulAdd>(_: F.Type, _ kh: Int, _ kw: Int, _ sh: Int, _ sw: Int,
+                                     _ band: UnsafePointer<Float>, _ bandRow0: Int, _ height: Int, _ width: Int,
+                                     _ oy0: Int, _ oy1: Int, _ output: UnsafeMutablePointer<Float>,
+                                     _ residual: UnsafePointer<Float>?, _ buffer: UnsafeMutablePointer<Float>) {
+        let s = shape, c = channels
         let ow = (width + s.padLeft + s.padRight - kw) / sw + 1
         let wp = paddedWidth(width: width), rowFloats = wp * 16
         let iyStart = oy0 * sh - s.padTop
-        let rows = (oy1 - oy0 - 1) * sh + kh
         let ws = stride16, act = s.activation
         let zero = Vec()
         let step = sw * 16
-        var cb = 0
-        while cb < c {
-            let valid = min(16, c - cb)
-            // The tile's input rows, zero-padded, into the buffer.
-            for br in 0..<rows {
-                let iy = iyStart + br
-                let dst = buffer + br * rowFloats
-                if iy < 0 || iy >= height {
-                    dst.update(repeating: 0, count: rowFloats)
-                    continue
-                }
-                let src = band + (iy - bandRow0) * width * c + cb
-                for bc in 0..<wp {
-                    let ix = bc - s.padLeft
-                    let d = dst + bc * 16
-                    if ix < 0 || ix >= width {
-                        d.store(zero, 0); d.store(zero, 8)
-                    } else if valid == 16 {
-                        let p = src + ix * c
-                        d.store(p.vec(0), 0); d.store(p.vec(8), 8)
-                    } else {
-                        for j in 0..<16 { d[j] = j < valid ? src[ix * c + j] : 0 }
-                    }
-                }
-            }
-            let w = UnsafePointer(weights16) + cb
-            let bv0 = bias16.vec(cb), bv1 = bias16.vec(cb + 8)
-            for oy in oy0..<oy1 {
-                let rowBuf = UnsafePointer(buffer) + (oy - oy0) * sh * rowFloats
-                let outRow = output + (oy - oy0) * ow * c + cb
-                let resRow = residual.map { $0 + (oy - oy0) * ow * c + cb }
-                var ox = 0
-                // Four pixels: 8 accumulators hide the FMA latency, one weight load feeds four FMAs.
-                while ox < ow {
-                    var a0 = bv0, a1 = bv0, a2 = bv0, a3 = bv0
-                    var e0 = bv1, e1 = bv1, e2 = bv1, e3 = bv1
-                    var wt = w
-                    let base = rowBuf + ox * step
-                    for ky in 0..<kh {
-                        var q = base + ky * rowFloats
-                        for _ in 0..<kw {
-                            let w0 = wt.vec(0), w1 = wt.vec(8)
-                            F.madd(&a0, q.vec(0), w0); F.madd(&e0, q.vec(8), w1)
-                            F.madd(&a1, q.vec(step), w0); F.madd(&e1, q.vec(step + 8), w1)
-                            F.madd(&a2, q.vec(2 * step), w0); F.madd(&e2, q.vec(2 * step + 8), w1)
-                            F.madd(&a3, q.vec(3 * step), w0); F.madd(&e3, q.vec(3 * step + 8), w1)
-                            q += 16
-                            wt += ws
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kh) { rp in
+            var cb = 0
+            while cb < c {
+                let valid = min(16, c - cb)
+                let w = UnsafePointer(weights16) + cb
+                let bv0 = bias16.vec(cb), bv1 = bias16.vec(cb + 8)
+                var next = iyStart   // first input row not yet in the ring
+                for oy in oy0..<oy1 {
+                    let iyTop = oy * sh - s.padTop
+                    while next < iyTop + kh {
+                        // Input row `next` of this tile, zero-padded, into its ring slot.
+                        let dst = buffer + ((next - iyStart) % kh) * rowFloats
+                        if next < 0 || next >= height {
+                            dst.update(repeating: 0, count: rowFloats)
+                        } else {
+                            let src = band + (next - bandRow0) * width * c + cb
+                            for bc in 0..<wp {
+                                let ix = bc - s.padLeft
+                                let d = dst + bc * 16
+                                if ix < 0 || ix >= width {
+                                    d.store(zero, 0); d.store(zero, 8)
+                                } else if valid == 16 {
+                                    let p = src + ix * c
+                                    d.store(p.vec(0), 0); d.store(p.vec(8), 8)
+                                } else {
+                                    for j in 0..<16 { d[j] = j < valid ? src[ix * c + j] : 0 }
+                                }
+                            }
                         }
+                        next += 1
                     }
-                    let o = outRow + ox * c, r = resRow.map { $0 + ox * c }
-                    let pixels = min(4, ow - ox)
-                    storeTile(a0, e0, o, r, valid, act)
-                    if pixels > 1 { storeTile(a1, e1, o + c, r.map { $0 + c }, valid, act) }
-                    if pixels > 2 { storeTile(a2, e2, o + 2 * c, r.map { $0 + 2 * c }, valid, act) }
-                    if pixels > 3 { storeTile(a3, e3, o + 3 * c, r.map { $0 + 3 * c }, valid, act) }
-                    ox += 4
+                    for ky in 0..<kh { rp[ky] = UnsafePointer(buffer) + ((iyTop + ky - iyStart) % kh) * rowFloats }
+                    let outRow = output + (oy - oy0) * ow * c + cb
+                    let resRow = residual.map { $0 + (oy - oy0) * ow * c + cb }
+                    var ox = 0
+                    // Four pixels: 8 accumulators hide the FMA latency, one weight load feeds four FMAs.
+                    while ox < ow {
+                        var a0 = bv0, a1 = bv0, a2 = bv0, a3 = bv0
+                        var e0 = bv1, e1 = bv1, e2 = bv1, e3 = bv1
+                        var wt = w
+                        for ky in 0..<kh {
+                            let q = rp[ky] + ox * step
+                            for kx in 0..<kw {
+                                let w0 = wt.vec(0), w1 = wt.vec(8)
+                                let o = kx * 16
+                                F.madd(&a0, q.vec(o), w0); F.madd(&e0, q.vec(o + 8), w1)
+                                F.madd(&a1, q.vec(o + step), w0); F.madd(&e1, q.vec(o + step + 8), w1)
+                                F.madd(&a2, q.vec(o + 2 * step), w0); F.madd(&e2, q.vec(o + 2 * step + 8), w1)
+                                F.madd(&a3, q.vec(o + 3 * step), w0); F.madd(&e3, q.vec(o + 3 * step + 8), w1)
+                                wt += ws
+                            }
+                        }
+                        let o = outRow + ox * c, r = resRow.map { $0 + ox * c }
+                        let pixels = min(4, ow - ox)
+                        storeTile(a0, e0, o, r, valid, act)
+                        if pixels > 1 { storeTile(a1, e1, o + c, r.map { $0 + c }, valid, act) }
+                        if pixels > 2 { storeTile(a2, e2, o + 2 * c, r.map { $0 + 2 * c }, valid, act) }
+                        if pixels > 3 { storeTile(a3, e3, o + 3 * c, r.map { $0 + 3 * c }, valid, act) }
+                        ox += 4
+                    }
                 }
+                cb += 16
             }
-            cb += 16
         }
     }
 

@@ -2,10 +2,11 @@ import XCTest
 @testable import Tensors
 import TestSupport
 
-/// Both depthwise kernels (the channel-tiled one over a padded L1 copy, the default, and the per-tap
-/// pointer-table one) against the naive reference, including the row chunking of the tiled kernel
-/// (chunks that do not divide the output, rows wider than the L1 budget) and, through fused
-/// blocks, its row-band entry point.
+/// Both depthwise kernels (the channel-tiled one over a padded ring of rows, the default, and the
+/// per-tap pointer-table one) against the naive reference, including the tiled kernel's row tasks
+/// (that do not divide the output, wide rows), its windows with constant sizes (3x3 and 5x5 at
+/// stride 1 and 2) and the general path (any other window), and, through fused blocks, its row-band
+/// entry point.
 final class DepthwiseKernelTests: XCTestCase {
     let conv = ConvTests(name: "helper", testClosure: { _ in })
     let fused = FusedBlockTests(name: "helper", testClosure: { _ in })
@@ -28,6 +29,13 @@ final class DepthwiseKernelTests: XCTestCase {
                                seed: UInt64(c * 11 + k + stride))
                 }
             }
+            // Windows outside the specialised four take the general path: 7x7, 1x1, 3x5 at strides 2x1.
+            for (kh, kw, sh, sw) in [(7, 7, 1, 1), (1, 1, 1, 1), (3, 5, 2, 1), (5, 3, 1, 2)] {
+                conv.check(ConvShape(inChannels: 21, outChannels: 21, kernelH: kh, kernelW: kw, strideH: sh, strideW: sw,
+                                     padTop: kh / 2, padLeft: kw / 2, padBottom: kh / 2, padRight: kw / 2,
+                                     groups: 21, activation: .relu6), batch: 2, height: 11, width: 9, residual: kh == 7,
+                           seed: UInt64(kh * 7 + kw + sh))
+            }
             // TF 'SAME' on even sizes with stride 2: padding only at the bottom/right.
             for (h, w) in [(8, 10), (2, 3), (1, 1)] {
                 for k in [3, 5] {
@@ -40,8 +48,8 @@ final class DepthwiseKernelTests: XCTestCase {
         }
     }
 
-    /// Rows chunked by the L1 budget: 40 wide gives several output rows per copy (23 does not divide),
-    /// 131 wide is a single row per copy, 400 wide exceeds the budget even for one kernel window.
+    /// Tall and wide maps: 23 rows are three row tasks of the standalone layer (the last one short, each
+    /// refilling its ring), 131 and 400 columns make ring rows far wider than one group of pixels.
     func testChunking() {
         bothKernels {
             for (h, w) in [(23, 40), (11, 131), (6, 400)] {
