@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // Corral: a terminal image organizer. The target graph mirrors the architecture:
 //   corral -> UI / TerminalCurses / Catalog -> Models / Grouping / Imaging -> Tensors -> stdlib
-// C libraries enter only through the small C targets at the bottom (CNcurses, CImageCodecs, CSQLite).
+// C libraries enter only through the small C targets at the bottom (CNcurses, CImageCodecs, CSQLite, CPrefetch).
 import PackageDescription
 
 /// Kernels are the hot path: bounds checks off in release, where tests (run in release too) have
@@ -18,7 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     ],
     targets: [
-        // C at the bottom: system libraries through pkg-config, and one shim that keeps setjmp/longjmp in C.
+        // C at the bottom: system libraries through pkg-config, one shim that keeps setjmp/longjmp in C,
+        // and one header of prefetch hints.
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
@@ -27,9 +28,11 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O2"])],
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"),
                                  .linkedLibrary("webp"), .linkedLibrary("webpdemux"), .linkedLibrary("z")]),
+        // Prefetch hints for the kernels (static inline, compiled into Tensors' loops).
+        .target(name: "CPrefetch", path: "Sources/CPrefetch"),
 
         // Swift modules, lowest first.
-        .target(name: "Tensors", swiftSettings: fastMath),
+        .target(name: "Tensors", dependencies: ["CPrefetch"], swiftSettings: fastMath),
         .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: fastMath),
         .target(name: "Models", dependencies: ["Tensors", "Imaging"], resources: [], swiftSettings: fastMath),
         .target(name: "Grouping", dependencies: ["Tensors"], swiftSettings: fastMath),

@@ -8,6 +8,9 @@ enum GemmTuning {
     /// Row tiles per block in that order (0 or 1: always tile outer).
     nonisolated(unsafe) static var rowTiles = 16
 
+    /// How many reduction steps (64-byte weight lines) ahead the micro-kernel prefetches; 0: none.
+    nonisolated(unsafe) static var prefetchSteps = Int(ProcessInfo.processInfo.environment["CORRAL_PF"] ?? "") ?? 24
+
     /// Dense KxK tiles inside the image read window rows as runs (see GemmConvPlan.run).
     nonisolated(unsafe) static var rowRuns = true
 
@@ -117,7 +120,8 @@ public enum GemmBench {
     /// driver for about `sampleSeconds` of thread CPU time on the calling thread, until `seconds` in all.
     /// Index [driver][sample]; samples of the same index were taken back to back.
     public static func compare(_ layer: Layer, batch: Int = 1, drivers: [Driver] = [.legacy, .current],
-                               seconds: Double = 0.5, sampleSeconds: Double = 0.005, offset: Int = 0) -> [[Double]] {
+                               seconds: Double = 0.5, sampleSeconds: Double = 0.005, offset: Int = 0,
+                               evictMB: Int = 0) -> [[Double]] {
         let s = layer.shape
         var rng = SplitMix64(seed: 7)
         let (oh, ow) = s.outputSize(height: layer.height, width: layer.width)
@@ -154,15 +158,33 @@ public enum GemmBench {
         }
         var out = [[Double]](repeating: [], count: drivers.count)
         for d in drivers { once(d) }  // warm caches and pages
+        // Evicting: before every call, read `evictMB` of other data (clean lines, so no write-backs
+        // land in the timed call): past L2 (~1 MB) the layer's weights and activations come from L3,
+        // past L3 from memory, as inside a network where each layer's weights are read once per image.
+        // Only the call is timed.
+        let cold = evictMB > 0
+        let evictCount = evictMB << 18
+        let evict = allocateAligned(evictCount + 16)
+        evict.initialize(repeating: 1, count: evictCount + 16)
+        defer { freeAligned(evict) }
+        var sink = Vec()
+        var timed = 0.0
         let end = threadSeconds() + seconds
-        while threadSeconds() < end {
+        while timed < seconds && threadSeconds() < end + 20 * seconds {
             for (i, d) in drivers.enumerated() {
-                let start = threadSeconds()
                 var calls = 0, elapsed = 0.0
-                repeat { once(d); calls += 1; elapsed = threadSeconds() - start } while elapsed < sampleSeconds
+                repeat {
+                    if cold { for j in stride(from: 0, to: evictCount, by: 16) { sink += evict.vec(j) } }
+                    let start = threadSeconds()
+                    once(d)
+                    elapsed += threadSeconds() - start
+                    calls += 1
+                } while elapsed < sampleSeconds
+                timed += elapsed
                 out[i].append(Double(calls) * flops / elapsed * 1e-9)
             }
         }
+        if sink[0] == -1 { print("") }
         return out
     }
 }
@@ -175,14 +197,14 @@ extension GemmBench {
     /// a person comparing columns measured side by side, not asserted.
     /// models: "lite0", "resnext", "grouped" (ResNeXt's grouped 3x3 at several sizes).
     public static func report(models: [String], batch: Int, seconds: Double, filter: String?, offset: Int,
-                              variants: [(tileOrderBytes: Int, rowTiles: Int)], print emit: (String) -> Void) {
+                              variants: [(tileOrderBytes: Int, rowTiles: Int)], evictMB: Int = 0, print emit: (String) -> Void) {
         let t = GemmTuning.settings
         let chosen = variants.isEmpty ? [(tileOrderBytes: t.tileOrderBytes, rowTiles: t.rowTiles)] : variants
         let drivers: [Driver] = [.legacy] + chosen.map { .current(tileOrderBytes: $0.tileOrderBytes, rowTiles: $0.rowTiles) }
         let names = ["legacy"] + chosen.map { "\($0.tileOrderBytes)/\($0.rowTiles)" }
         let peak = GemmBench.peak()
-        emit(String(format: "one-core micro-kernel peak %.1f GFLOP/s (thread CPU time), fused=%@, batch %d, activations %d floats off a cache line",
-                    peak, MulAddChoice.fused ? "yes" : "no", batch, offset))
+        emit(String(format: "one-core micro-kernel peak %.1f GFLOP/s (thread CPU time), fused=%@, batch %d, activations %d floats off a cache line%@",
+                    peak, MulAddChoice.fused ? "yes" : "no", batch, offset, evictMB > 0 ? ", \(evictMB) MB read before each call" : ""))
         func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
         for model in models {
@@ -195,7 +217,7 @@ extension GemmBench {
             var flops = 0.0
             var times = [Double](repeating: 0, count: drivers.count)
             for layer in layers where filter.map({ layer.name.contains($0) }) ?? true {
-                let r = compare(layer, batch: batch, drivers: drivers, seconds: seconds, offset: offset)
+                let r = compare(layer, batch: batch, drivers: drivers, seconds: seconds, offset: offset, evictMB: evictMB)
                 let f = Double(layer.count * batch) * layer.shape.flops(height: layer.height, width: layer.width) * 1e-9
                 flops += f
                 var line = pad(layer.name, 34) + String(format: " %5d %6d %5d %5d |", layer.count, layer.m * batch, layer.k, layer.n)

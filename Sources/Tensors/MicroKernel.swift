@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The register-blocked micro-kernel behind every dense and grouped convolution and `matmul`:
 /// 6 output rows (pixels) x 16 output columns (channels) held in 12 accumulators (12 of the 16 ymm
 /// registers; 2 more hold the weight row, 1 the broadcast input). Per step of the reduction it does
@@ -97,6 +99,7 @@ func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Floa
                                out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
                                mValid mLast: Int, nLast: Int, act: Activation,
                                tiles: Int = 1, tableStride: Int = 6) {
+    let ahead = GemmTuning.prefetchSteps * 16
     for p in 0..<panels {
       let nValid = p == panels - 1 ? nLast : 16
       let bp0 = b + p * panelStride
@@ -104,6 +107,15 @@ func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Floa
         let mValid = i == tiles - 1 ? mLast : 6
         let rows = rows + i * tableStride
         let o = out + p * 16 + i * 6 * ldo, res = residual.map { $0 + p * 16 + i * 6 * ldo }
+        if ahead > 0 {
+            // The tile's output lines (and residual lines) are requested now and arrive while the
+            // reduction runs: inside a network the output buffer was last touched layers ago, and a
+            // store to a line not in cache stalls the epilogue.
+            for r in 0..<mValid {
+                corral_prefetch_write(o + r * ldo)
+                if let res { corral_prefetch_read(res + r * ldo) }
+            }
+        }
         if nValid <= 8 {
             gemmPanel6x8(F.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: bp0, bias: bias + p * 16,
                          out: o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid, act: act)
@@ -126,6 +138,10 @@ func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Floa
             let a4 = r[4] + kOffset
             let a5 = r[5] + kOffset
             for k in 0..<kp {
+                // One cache line of packed weights per step: request the one `ahead` steps on, so
+                // weights streamed from memory (each layer's are read once per image) are in L1
+                // when the step reaches them.
+                corral_prefetch_read(bp + ahead)
                 let b0 = bp.vec(0), b1 = bp.vec(8)
                 let x0 = Vec(repeating: a0[k])
                 F.madd(&c00, x0, b0); F.madd(&c01, x0, b1)

@@ -23,6 +23,8 @@ struct BenchGemmCommand: ParsableCommand {
     @Option(name: .long, help: "Start activations this many floats past a cache line.") var offset: Int = 0
     @Option(name: .long, parsing: .upToNextOption, help: "Extra driver variants as BYTES/TILES (packed-weight bytes run panel-outer / row tiles per block), e.g. 0/1 24576/16.")
     var variants: [String] = []
+    @Option(name: .long, help: "Read this many MB of other data before each call (untimed), so weights and activations come from L3 (1-4) or memory (64), as inside a network.")
+    var evict: Int = 0
 
     func validate() throws {
         for m in models where !["lite0", "resnext", "grouped"].contains(m) {
@@ -30,6 +32,7 @@ struct BenchGemmCommand: ParsableCommand {
         }
         guard batch >= 1, batch <= 64 else { throw ValidationError("--batch must be 1...64") }
         guard seconds > 0, seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
+        guard (0...1024).contains(evict) else { throw ValidationError("--evict must be 0...1024 MB") }
         guard (0..<16).contains(offset) else { throw ValidationError("--offset must be 0...15") }
         for v in variants where parse(v) == nil { throw ValidationError("--variants value '\(v)' is not BYTES/TILES, e.g. 24576/16") }
     }
@@ -42,7 +45,7 @@ struct BenchGemmCommand: ParsableCommand {
 
     func run() throws {
         GemmBench.report(models: models, batch: batch, seconds: seconds, filter: filter, offset: offset,
-                         variants: variants.compactMap(parse)) { line in
+                         variants: variants.compactMap(parse), evictMB: evict) { line in
             print(line)
             fflush(stdout)
         }
