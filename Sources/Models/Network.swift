@@ -117,7 +117,7 @@ final class Network {
                             weights: weights[definition.classifierWeight]!.data, bias: weights[definition.classifierBias]!.data)
     }
 
-    deinit { arenas?.deallocate() }
+    deinit { arenas.map(freeAligned) }
 
     /// Replaces expand -> depthwise -> project (and depthwise -> project) chains whose inner values
     /// nobody else reads by one FusedMBConv step, where the depthwise input is large enough to miss L2.
@@ -186,7 +186,8 @@ final class Network {
             case .fused(let f, let input, _, _):
                 let s = shapes[input]
                 let band = f.band(height: s.height, width: s.width)
-                out.append((stepNames[i], "\(s.height)x\(s.width)x\(f.inChannels)->\(f.depthwise.shape.inChannels)->\(f.outChannels) k\(f.depthwise.shape.kernelH) s\(f.depthwise.shape.strideH) band \(band)",
+                let stages = f.takeStageNanoseconds().map { String(format: "%.2f", Double($0) / images / 1e6) }
+                out.append((stepNames[i], "\(s.height)x\(s.width)x\(f.inChannels)->\(f.depthwise.shape.inChannels)->\(f.outChannels) k\(f.depthwise.shape.kernelH) s\(f.depthwise.shape.strideH) band \(band) (\(stages.joined(separator: "/")) ms)",
                             "fused", ns, f.flops(height: s.height, width: s.width)))
             case .maxPool(_, _, _, let input, _):
                 let s = shapes[input]
@@ -232,10 +233,9 @@ final class Network {
 
     private func ensureArenas(batch: Int) {
         guard batch > arenaBatch else { return }
-        arenas?.deallocate()
-        let count = max(1, arenaCount * arenaStride * batch)
-        arenas = .allocate(capacity: count)
-        arenas!.initialize(repeating: 0, count: count)
+        arenas.map(freeAligned)
+        // Cache-line aligned, like the packed weights: kernels read and write them in 32-byte vectors.
+        arenas = allocateAligned(max(1, arenaCount * arenaStride * batch))
         arenaBatch = batch
     }
 

@@ -31,6 +31,10 @@ public final class FusedMBConv: @unchecked Sendable {
     }()
 
     private let dw: DepthwisePlan
+    /// Time in the expand, depthwise and project stages while `Conv2D.profiling` is on (all workers
+    /// summed; `takeStageNanoseconds` resets it). Says which stage a change to the block should target.
+    private var stageNanoseconds: [UInt64] = [0, 0, 0]
+    private let stageLock = NSLock()
     private var scratch: UnsafeMutablePointer<Float>?
     private var scratchCapacity = 0
     private let scratchLock = NSLock()
@@ -57,7 +61,7 @@ public final class FusedMBConv: @unchecked Sendable {
         dw = plan
     }
 
-    deinit { scratch?.deallocate() }
+    deinit { scratch.map(freeAligned) }
 
     public var inChannels: Int { expand?.shape.inChannels ?? depthwise.shape.inChannels }
     public var outChannels: Int { project.shape.outChannels }
@@ -70,6 +74,14 @@ public final class FusedMBConv: @unchecked Sendable {
         let (oh, ow) = outputSize(height: height, width: width)
         return (expand?.shape.flops(height: height, width: width) ?? 0)
             + depthwise.shape.flops(height: height, width: width) + project.shape.flops(height: oh, width: ow)
+    }
+
+    /// Expand, depthwise and project nanoseconds since the last call (profiling only).
+    public func takeStageNanoseconds() -> [UInt64] {
+        stageLock.lock(); defer { stageLock.unlock() }
+        let t = stageNanoseconds
+        stageNanoseconds = [0, 0, 0]
+        return t
     }
 
     /// Floats of scratch one worker needs for bands of `band` output rows.
@@ -144,6 +156,22 @@ public final class FusedMBConv: @unchecked Sendable {
         let rowFloats = width * cm
         let image = input + n * height * width * cin
         var eLo = 0, eHi = 0   // image rows held in `e` (e row 0 = image row eLo)
+        let profiling = Conv2D.profiling
+        var stages: [UInt64] = [0, 0, 0]
+        var t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        func lap(_ stage: Int) {
+            guard profiling else { return }
+            let t = DispatchTime.now().uptimeNanoseconds
+            stages[stage] += t - t0
+            t0 = t
+        }
+        defer {
+            if profiling {
+                stageLock.lock()
+                for i in 0..<3 { stageNanoseconds[i] += stages[i] }
+                stageLock.unlock()
+            }
+        }
         var o0 = oyStart
         while o0 < oyEnd {
             let o1 = min(o0 + band, oyEnd)
@@ -166,11 +194,14 @@ public final class FusedMBConv: @unchecked Sendable {
             } else {
                 bandInput = image + lo * rowFloats
             }
+            lap(0)
             dw.forwardRows(band: bandInput, bandRow0: lo, height: height, width: width, oy0: o0, oy1: o1,
                            output: d, residual: nil)
+            lap(1)
             let outOffset = ((n * oh) + o0) * ow * cout
             project.forwardSerial(input: d, batch: 1, height: o1 - o0, width: ow, output: output + outOffset,
                                   residual: residual.map { $0 + outOffset })
+            lap(2)
             o0 = o1
         }
     }
@@ -178,9 +209,8 @@ public final class FusedMBConv: @unchecked Sendable {
     private func ensureScratch(_ count: Int) -> UnsafeMutablePointer<Float> {
         scratchLock.lock(); defer { scratchLock.unlock() }
         if let s = scratch, scratchCapacity >= count { return s }
-        scratch?.deallocate()
-        let s = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        s.initialize(repeating: 0, count: count)
+        scratch.map(freeAligned)
+        let s = allocateAligned(count)
         scratch = s
         scratchCapacity = count
         return s
