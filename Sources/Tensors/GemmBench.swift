@@ -11,6 +11,16 @@ enum GemmTuning {
     /// How many reduction steps (64-byte weight lines) ahead the micro-kernel prefetches; 0: none.
     nonisolated(unsafe) static var prefetchSteps = Int(ProcessInfo.processInfo.environment["CORRAL_PF"] ?? "") ?? 24
 
+    /// Tile-outer order: while the tiles pass over one block of panels, the micro-kernel prefetches the
+    /// next block into L2 (one line per reduction step) instead of the line 24 steps on. At batch 1 a
+    /// layer's weights come from memory, and the first tile pass over a block used to wait for them:
+    /// it needs 64 bytes per 6 cycles, about three times what one core gets from memory here.
+    /// Lite0 1x1 CPU/image 0.89-0.97x with it (3 paired runs), 2x8 0.98x, ResNeXt-50 2x8 1.00x.
+    /// `CORRAL_NEXT_BLOCK=0` turns it off, for side-by-side runs.
+    nonisolated(unsafe) static var nextBlockPrefetch = ProcessInfo.processInfo.environment["CORRAL_NEXT_BLOCK"] != "0"
+    /// Packed weights per block of panels in tile-outer order, KB (128 measured the same as 192).
+    nonisolated(unsafe) static var blockKB = Int(ProcessInfo.processInfo.environment["CORRAL_BLOCK_KB"] ?? "") ?? 192
+
     /// Dense KxK tiles inside the image read window rows as runs (see GemmConvPlan.run).
     nonisolated(unsafe) static var rowRuns = true
 

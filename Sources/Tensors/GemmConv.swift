@@ -128,7 +128,7 @@ struct GemmConvPlan {
         zeros = allocateAligned(s.inChannels * s.kernelW + 16)
         zeros.initialize(repeating: 0, count: s.inChannels * s.kernelW + 16)
         let panelBytes = taps * (ks.max() ?? 1) * nr * 4
-        panelsPerBlock = max(1, (192 * 1024) / panelBytes)
+        panelsPerBlock = max(1, (GemmTuning.blockKB * 1024) / panelBytes)
     }
 
     func deallocate() {
@@ -157,6 +157,7 @@ struct GemmConvPlan {
         let mode = self.mode, panels = self.panels, panelsPerBlock = self.panelsPerBlock
         let nLastAll = cout - (panels - 1) * nr
         let geometry = TileGeometry(plan: self, input: input, height: height, width: width)
+        let farPrefetch = GemmTuning.nextBlockPrefetch
         // Dense without groups, and all packed weights small enough for L1 (1x1 convs with few channels
         // in or out: EfficientNet's early layers, or a band of rows from a fused block): a block of row
         // tiles runs panel by panel (BLIS order), one call per panel and block instead of one per tile.
@@ -215,7 +216,8 @@ struct GemmConvPlan {
                                            kp: runs ? s.kernelW * cin : cin,
                                            b: packed + panelOffset[pb], panelStride: taps * cin * nr,
                                            panels: pe - pb, bias: bias + pb * nr, out: out + pb * nr, ldo: cout,
-                                           residual: res.map { $0 + pb * nr }, mValid: mValid, nLast: nLast, act: s.activation)
+                                           residual: res.map { $0 + pb * nr }, mValid: mValid, nLast: nLast, act: s.activation,
+                                           nextBlock: farPrefetch && pe < panels ? panelsPerBlock * taps * cin * nr : 0)
                         case .dense:
                             for p in pb..<pe {
                                 gemmKernel6x16(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],

@@ -92,14 +92,16 @@ func storeRow16(_ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Fl
 /// reduction reads rows[t * 6 + r][kOffset ..< kOffset + kp]. Tile i writes out + i * 6 * ldo.
 /// b: the first panel's packed weights [tap][kp][16]; the next panel starts `panelStride` floats later.
 /// bias: 16 values per panel (zero-padded). nLast: valid columns of the last panel; mValid: valid
-/// rows of the last tile (the others are full).
+/// rows of the last tile (the others are full). nextBlock: when not 0, the distance in floats from
+/// these panels to the next block's, whose lines are prefetched into L2 as the reduction runs.
 @inline(never)
 func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
                                b: UnsafePointer<Float>, panelStride: Int, panels: Int, bias: UnsafePointer<Float>,
                                out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
                                mValid mLast: Int, nLast: Int, act: Activation,
-                               tiles: Int = 1, tableStride: Int = 6) {
+                               tiles: Int = 1, tableStride: Int = 6, nextBlock: Int = 0) {
     let ahead = GemmTuning.prefetchSteps * 16
+    let far = nextBlock != 0
     for p in 0..<panels {
       let nValid = p == panels - 1 ? nLast : 16
       let bp0 = b + p * panelStride
@@ -138,10 +140,10 @@ func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Floa
             let a4 = r[4] + kOffset
             let a5 = r[5] + kOffset
             for k in 0..<kp {
-                // One cache line of packed weights per step: request the one `ahead` steps on, so
-                // weights streamed from memory (each layer's are read once per image) are in L1
-                // when the step reaches them.
-                corral_prefetch_read(bp + ahead)
+                // One cache line of packed weights per step: the same line of the next block of
+                // panels into L2 (`nextBlock` floats on, see GemmTuning.nextBlockPrefetch), or the
+                // line `ahead` steps on into L1.
+                if far { corral_prefetch_l2(bp + nextBlock) } else { corral_prefetch_read(bp + ahead) }
                 let b0 = bp.vec(0), b1 = bp.vec(8)
                 let x0 = Vec(repeating: a0[k])
                 F.madd(&c00, x0, b0); F.madd(&c01, x0, b1)

@@ -10,6 +10,11 @@ static inline __attribute__((always_inline)) void corral_prefetch_read(const voi
     __builtin_prefetch(p, 0, 3);
 }
 
+/* Into L2 (and L3), not L1: data needed after the current working set of L1 is done with. */
+static inline __attribute__((always_inline)) void corral_prefetch_l2(const void *p) {
+    __builtin_prefetch(p, 0, 2);
+}
+
 /* Into all cache levels, for writing soon (output lines the epilogue will store). */
 static inline __attribute__((always_inline)) void corral_prefetch_write(const void *p) {
     __builtin_prefetch(p, 1, 3);
