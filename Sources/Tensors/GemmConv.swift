@@ -318,19 +318,13 @@ struct GemmConvPlan {
 /// Packed weights start on a cache line: the micro-kernel reads each panel row as two 32-byte loads,
 /// and with malloc's 16-byte alignment every other one would straddle two lines (two loads' worth
 /// of L1 bandwidth in a loop that issues 8 loads per 12 FMAs). Activation arenas use it for the same
-/// reason. The memory comes zeroed.
-///
-/// (2 MB pages for weights and arenas were tried: no difference measured at 1x1 or 2x8, Lite0 or
-/// ResNeXt-50, so plain memory it is.)
+/// reason. Blocks from 4 KB up sit on 2 MB pages where granted (Memory.swift). The memory comes zeroed.
 public func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
-    let p = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: max(count, 1))
-    p.initialize(repeating: 0, count: max(count, 1))
-    return p
+    LargePages.allocate(bytes: max(count, 1) * 4).bindMemory(to: Float.self, capacity: max(count, 1))
 }
 
 public func freeAligned(_ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).deallocate()
+    LargePages.free(UnsafeMutableRawPointer(p))
 }
 
 /// Where each output pixel's input rows are, tile by tile. A cursor (image, output row, column) is

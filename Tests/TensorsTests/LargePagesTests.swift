@@ -1,0 +1,42 @@
+import XCTest
+@testable import Tensors
+
+/// The weight and arena allocator: memory comes zeroed and 64-byte aligned, small blocks share a
+/// chunk, large ones get their own, and a chunk goes back to the system when its last block is freed
+/// (tests and long sessions create and drop many networks).
+final class LargePagesTests: XCTestCase {
+    func testZeroedAlignedAndReleased() {
+        let before = LargePages.chunkCount
+        var blocks: [UnsafeMutablePointer<Float>] = []
+        for count in [1, 15, 1024, 5000, 300_000, 1_000_000] {
+            let p = allocateAligned(count)
+            XCTAssertEqual(Int(bitPattern: p) % 64, 0, "\(count) floats not 64-byte aligned")
+            XCTAssertFalse((0..<count).contains { p[$0] != 0 }, "\(count) floats not zeroed")
+            p.update(repeating: 1, count: count)
+            blocks.append(p)
+        }
+        // Larger than a shared chunk: a mapping of its own.
+        let bigCount = LargePages.pageBytes * 9 / 4
+        let big = allocateAligned(bigCount)
+        big[bigCount - 1] = 2
+        XCTAssertGreaterThan(LargePages.chunkCount, before)
+        freeAligned(big)
+        blocks.forEach(freeAligned)
+        XCTAssertEqual(LargePages.chunkCount, before, "chunks not returned after their blocks were freed")
+        let again = allocateAligned(300_000)
+        XCTAssertFalse((0..<300_000).contains { again[$0] != 0 }, "reused memory not zeroed")
+        freeAligned(again)
+    }
+
+    func testOffMeansPlainMemory() {
+        let saved = LargePages.enabled
+        defer { LargePages.enabled = saved }
+        LargePages.enabled = false
+        let before = LargePages.chunkCount
+        let p = allocateAligned(500_000)
+        XCTAssertEqual(LargePages.chunkCount, before)
+        XCTAssertEqual(Int(bitPattern: p) % 64, 0)
+        XCTAssertEqual(p[499_999], 0)
+        freeAligned(p)
+    }
+}
