@@ -111,7 +111,12 @@ final class Network {
         self.arenaOf = plan.arenaOf
         self.arenaCount = plan.arenaCount
         // Values inside fused blocks have no arena (-1) and need no room.
-        self.arenaStride = shapes.indices.dropFirst().filter { plan.arenaOf[$0] >= 0 }.map { shapes[$0].count }.max() ?? 0
+        // Arenas are padded so that they do not start a multiple of 64 KB apart: a layer reads and writes
+        // the same pixel in two or three arenas at once, and on 2 MB pages (Tensors' allocateAligned)
+        // arenas 64 KB apart map those lines to the same L2 sets (ResNeXt's 56x56x256 values are
+        // exactly 49 x 64 KB). 4 KB + 64 bytes of padding staggers them.
+        let largest = shapes.indices.dropFirst().filter { plan.arenaOf[$0] >= 0 }.map { shapes[$0].count }.max() ?? 0
+        self.arenaStride = (largest + 1023) / 1024 * 1024 + 1040
         let embedding = shapes[definition.features].channels
         classifier = Conv2D(shape: ConvShape(inChannels: embedding, outChannels: definition.classes, kernel: 1),
                             weights: weights[definition.classifierWeight]!.data, bias: weights[definition.classifierBias]!.data)
