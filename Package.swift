@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Corral: a terminal image organizer. The target graph mirrors the architecture:
-//   corral -> UI / TerminalCurses / Catalog -> Models / Grouping / Imaging -> Tensors -> stdlib
+//   corral -> UI / TerminalCurses / Catalog -> Models / Grouping / Imaging -> Tensors -> CPrefetch
 // C libraries enter only through the small C targets at the bottom (CNcurses, CImageCodecs, CSQLite, CPrefetch).
 import PackageDescription
 
