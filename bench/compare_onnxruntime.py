@@ -17,6 +17,7 @@ For each model it
 Usage (from the repository root, after `make build`):
   python3 bench/compare_onnxruntime.py                       # lite0 and resnext50, 2 threads batch 8 and 1 thread batch 1
   python3 bench/compare_onnxruntime.py --models efficientnet-lite0 --configs 2x8 --rounds 5 --seconds 3
+  python3 bench/compare_onnxruntime.py --fresh-ort    # each ORT round in a new process, like Corral's
 """
 import argparse
 import json
@@ -315,6 +316,24 @@ def ort_bench(session, batch, size, seconds):
             return images / elapsed, (time.process_time() - cpu) * 1000 / images
 
 
+def ort_bench_fresh(model_path, threads, batch, size, seconds):
+    """Like ort_bench, in a new Python process with its own session, as each Corral round is a new
+    process: both sides then meet a fresh memory layout every round (within one long-lived session ONNX
+    Runtime keeps whatever layout it got first, which makes its rounds steadier than Corral's)."""
+    code = (
+        "import sys, json\n"
+        "sys.argv = ['x']\n"
+        f"sys.path.insert(0, {HERE!r})\n"
+        "import compare_onnxruntime as c, onnx\n"
+        f"m = onnx.load({model_path!r})\n"
+        f"s = c.ort_session(m, {threads})\n"
+        f"print(json.dumps(c.ort_bench(s, {batch}, {size}, {seconds})))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"onnxruntime subprocess failed: {r.stderr[-2000:]}")
+    return tuple(json.loads(r.stdout.strip().splitlines()[-1]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/corral"))
@@ -324,6 +343,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--weights", default=os.path.join(ROOT, "assets/weights"))
     ap.add_argument("--json", action="store_true", help="print one JSON line per model/config")
+    ap.add_argument("--fresh-ort", action="store_true",
+                    help="run each ONNX Runtime round in a new process with a new session, as Corral's rounds are")
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit(f"{args.binary}: not built; run `make build` first")
@@ -351,6 +372,9 @@ def main():
             for config in args.configs.split(","):
                 threads, batch = (int(v) for v in config.split("x"))
                 session = ort_session(graph, threads)
+                model_path = os.path.join(tmp, model_name + ".onnx")
+                if args.fresh_ort and not os.path.exists(model_path):
+                    onnx.save(graph, model_path)
 
                 # Agreement: ORT on Corral's own input, logits compared.
                 dump = os.path.join(tmp, "dump")
@@ -376,7 +400,10 @@ def main():
                     order = ["ort", "corral"] if r % 2 == 0 else ["corral", "ort"]
                     for who in order:
                         if who == "ort":
-                            rate, cpu = ort_bench(session, batch, size, args.seconds)
+                            if args.fresh_ort:
+                                rate, cpu = ort_bench_fresh(model_path, threads, batch, size, args.seconds)
+                            else:
+                                rate, cpu = ort_bench(session, batch, size, args.seconds)
                             ort_rates.append(rate)
                             ort_cpu.append(cpu)
                         else:
