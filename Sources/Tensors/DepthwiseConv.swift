@@ -65,16 +65,16 @@ struct DepthwisePlan {
         let (oh, ow) = shape.outputSize(height: height, width: width)
         let c = channels
         if DepthwisePlan.tiled {
-            let chunk = tiledChunkRows(width: width, oh: oh)
+            let chunk = min(oh, DepthwisePlan.tiledTaskRows)
             let chunks = (oh + chunk - 1) / chunk
             pool.parallelRanges(batch * chunks) { _, range in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: tiledBufferCount(width: width, rows: chunk)) { buffer in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: ringCount(width: width)) { buffer in
                     for task in range {
                         let n = task / chunks, oy0 = (task % chunks) * chunk, oy1 = min(oh, oy0 + chunk)
                         let off = (n * oh + oy0) * ow * c
                         tiledRows(f, band: input + n * height * width * c, bandRow0: 0, height: height, width: width,
                                   oy0: oy0, oy1: oy1, output: output + off, residual: residual.map { $0 + off },
-                                  buffer: buffer.baseAddress!, chunk: chunk)
+                                  buffer: buffer.baseAddress!)
                     }
                 }
             }
@@ -106,13 +106,13 @@ struct DepthwisePlan {
 
     private func rows<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int, oy0: Int, oy1: Int,
                                  output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
-        let (oh, ow) = shape.outputSize(height: height, width: width)
+        let ow = shape.outputSize(height: height, width: width).width
         let c = channels
         if DepthwisePlan.tiled {
             // All rows in one call: the ring copies each input row of the band once per channel tile.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: tiledBufferCount(width: width, rows: oy1 - oy0)) { buffer in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: ringCount(width: width)) { buffer in
                 tiledRows(f, band: band, bandRow0: bandRow0, height: height, width: width, oy0: oy0, oy1: oy1,
-                          output: output, residual: residual, buffer: buffer.baseAddress!, chunk: oy1 - oy0)
+                          output: output, residual: residual, buffer: buffer.baseAddress!)
             }
             return
         }

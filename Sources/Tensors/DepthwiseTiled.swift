@@ -25,11 +25,8 @@ extension DepthwisePlan {
         return ((ow + 3) / 4 * 4 - 1) * s.strideW + s.kernelW
     }
 
-    /// Output rows per call of `tiledRows` in the standalone layer.
-    func tiledChunkRows(width: Int, oh: Int) -> Int { min(oh, DepthwisePlan.tiledTaskRows) }
-
     /// The ring of padded rows: kernelH rows of one 16-channel tile (22 KB for a 3x3 on 112 columns).
-    func tiledBufferCount(width: Int, rows: Int) -> Int { shape.kernelH * paddedWidth(width: width) * 16 }
+    func ringCount(width: Int) -> Int { shape.kernelH * paddedWidth(width: width) * 16 }
 
     /// Output rows oy0..<oy1 of one image. `band` holds image rows from `bandRow0` on (every row these
     /// outputs read); output and residual point at output row oy0.
@@ -40,7 +37,7 @@ extension DepthwisePlan {
     /// row oy reads ring rows (oy * strideH + ky) mod kernelH.
     func tiledRows<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int,
                               oy0: Int, oy1: Int, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
-                              buffer: UnsafeMutablePointer<Float>, chunk: Int) {
+                              buffer: UnsafeMutablePointer<Float>) {
         let s = shape
         // The common windows with their sizes as constants: the inlined body then unrolls the taps,
         // and neighbouring pixels' shared input columns are loaded once (a 3x3 stride-1 group of four

@@ -33,7 +33,7 @@ public final class FusedMBConv: @unchecked Sendable {
     private let dw: DepthwisePlan
     /// Time in the expand, depthwise and project stages while `Conv2D.profiling` is on (all workers
     /// summed; `takeStageNanoseconds` resets it). Says which stage a change to the block should target.
-    private var stageNanoseconds: [UInt64] = [0, 0, 0]
+    private var stageNanoseconds = SIMD3<UInt64>()
     private let stageLock = NSLock()
     private var scratch: UnsafeMutablePointer<Float>?
     private var scratchCapacity = 0
@@ -80,8 +80,8 @@ public final class FusedMBConv: @unchecked Sendable {
     public func takeStageNanoseconds() -> [UInt64] {
         stageLock.lock(); defer { stageLock.unlock() }
         let t = stageNanoseconds
-        stageNanoseconds = [0, 0, 0]
-        return t
+        stageNanoseconds = SIMD3()
+        return [t[0], t[1], t[2]]
     }
 
     /// Floats of scratch one worker needs for bands of `band` output rows.
@@ -156,8 +156,9 @@ public final class FusedMBConv: @unchecked Sendable {
         let rowFloats = width * cm
         let image = input + n * height * width * cin
         var eLo = 0, eHi = 0   // image rows held in `e` (e row 0 = image row eLo)
+        // Stage times only while profiling; a vector, not an array, so the normal path allocates nothing.
         let profiling = Conv2D.profiling
-        var stages: [UInt64] = [0, 0, 0]
+        var stages = SIMD3<UInt64>()
         var t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
         func lap(_ stage: Int) {
             guard profiling else { return }
@@ -168,7 +169,7 @@ public final class FusedMBConv: @unchecked Sendable {
         defer {
             if profiling {
                 stageLock.lock()
-                for i in 0..<3 { stageNanoseconds[i] += stages[i] }
+                stageNanoseconds &+= stages
                 stageLock.unlock()
             }
         }
