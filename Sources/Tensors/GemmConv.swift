@@ -23,12 +23,9 @@ struct GemmConvPlan {
     let panelCin: [Int]
     let panelK: [Int]
     let panelOffset: [Int]
-    /// [panel][tap][k][16]
+    /// Dense: [panel][tap][k][16]. 4 or 8 channels per group: per 8 output channels, the layout the
+    /// pair kernels read (MicroKernelGrouped.swift).
     let packed: UnsafeMutablePointer<Float>
-    /// 4 or 8 channels per group: the weights as the pair kernels (MicroKernelGrouped.swift) read them,
-    /// per 8 output channels; `packed` keeps the older layout for the session-1 driver the benchmark
-    /// compares against.
-    let packedPairs: UnsafeMutablePointer<Float>?
     /// Cout rounded up to whole panels, zero-padded.
     let bias: UnsafeMutablePointer<Float>
     /// A zero row standing in for input pixels in the padding; Cin long.
@@ -45,7 +42,7 @@ struct GemmConvPlan {
         taps = s.kernelH * s.kernelW
         var cin0 = [Int](), ks = [Int](), offs = [Int](), total = 0
         if s.groups > 1 && cig == cog && (cig == 8 || cig == 4) && s.outChannels % nr == 0 {
-            // Whole groups per panel, only in-group products packed: [tap][k < cig][16].
+            // Whole groups per panel, only in-group products packed.
             mode = cig == 8 ? .groups8 : .groups4
             if cig == 4 {
                 let pairs = allocateAligned(s.outChannels * taps * 4)
@@ -59,7 +56,7 @@ struct GemmConvPlan {
                         } } } }
                     }
                 }
-                packedPairs = pairs
+                packed = pairs
             } else {
                 // 8 channels per group: per group [tap][q < 4][j < 8][e < 2].
                 let pairs = allocateAligned(s.outChannels * taps * 8)
@@ -73,27 +70,15 @@ struct GemmConvPlan {
                         } } }
                     }
                 }
-                packedPairs = pairs
+                packed = pairs
             }
+            // Per panel: its own 16 input channels (whole groups), cig read per tap.
             for p in 0..<panels {
                 cin0.append(p * nr); ks.append(cig); offs.append(total)
                 total += taps * cig * nr
             }
-            packed = allocateAligned(total)
-            for p in 0..<panels {
-                for t in 0..<taps {
-                    let ky = t / s.kernelW, kx = t % s.kernelW
-                    for kk in 0..<cig {
-                        for j in 0..<nr {
-                            let o = p * nr + j
-                            packed[offs[p] + (t * cig + kk) * nr + j] = oihw[((o * cig + kk) * s.kernelH + ky) * s.kernelW + kx]
-                        }
-                    }
-                }
-            }
         } else {
             mode = .dense
-            packedPairs = nil
             for p in 0..<panels {
                 let first = p * nr, last = min(first + nr, s.outChannels) - 1
                 let glo = first / cog, ghi = last / cog
@@ -133,7 +118,6 @@ struct GemmConvPlan {
 
     func deallocate() {
         freeAligned(packed); freeAligned(bias); freeAligned(zeros)
-        packedPairs.map(freeAligned)
     }
 
     func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
@@ -226,26 +210,9 @@ struct GemmConvPlan {
                                                residual: res.map { $0 + p * nr }, mValid: mValid,
                                                nLast: p == panels - 1 ? nLast : nr, act: s.activation)
                             }
-                        case .groups8:
+                        case .groups8, .groups4:
                             for p in pb..<pe {
-                                for h in 0..<2 {
-                                    let c0 = p * nr + h * 8
-                                    microKernel6x8Groups8Pairs(f, rows: table, taps: taps, kOffset: c0,
-                                                               b: packedPairs! + c0 * taps * 8, bias: bias + c0,
-                                                               out: out + c0, ldo: cout, residual: res.map { $0 + c0 },
-                                                               mValid: mValid, act: s.activation)
-                                }
-                            }
-                        case .groups4:
-                            // Two 8-channel halves per 16-channel panel.
-                            for p in pb..<pe {
-                                for h in 0..<2 {
-                                    let c0 = p * nr + h * 8
-                                    microKernel6x8Groups4Pairs(f, rows: table, taps: taps, kOffset: c0,
-                                                               b: packedPairs! + c0 * taps * 4, bias: bias + c0,
-                                                               out: out + c0, ldo: cout, residual: res.map { $0 + c0 },
-                                                               mValid: mValid, act: s.activation)
-                                }
+                                runGroupedPanel(f, p: p, table: table, out: out, residual: res, mValid: mValid)
                             }
                         }
                         m0 += mValid
@@ -256,8 +223,29 @@ struct GemmConvPlan {
         }
     }
 
-    /// The driver as it was before the pixel cursor, multi-panel calls and K blocks (session 1), kept
-    /// only so `GemmBench` can time old and new side by side in one process.
+    /// One 16-channel panel of a 4- or 8-channels-per-group conv for one row tile: two 8-channel halves
+    /// on the pair kernels.
+    @inline(__always)
+    private func runGroupedPanel<F: MulAdd>(_ f: F.Type, p: Int, table: UnsafePointer<UnsafePointer<Float>>,
+                                            out: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, mValid: Int) {
+        let nr = GemmConvPlan.panelWidth, cout = shape.outChannels
+        for h in 0..<2 {
+            let c0 = p * nr + h * 8
+            if mode == .groups8 {
+                microKernel6x8Groups8Pairs(f, rows: table, taps: taps, kOffset: c0, b: packed + c0 * taps * 8, bias: bias + c0,
+                                           out: out + c0, ldo: cout, residual: residual.map { $0 + c0 },
+                                           mValid: mValid, act: shape.activation)
+            } else {
+                microKernel6x8Groups4Pairs(f, rows: table, taps: taps, kOffset: c0, b: packed + c0 * taps * 4, bias: bias + c0,
+                                           out: out + c0, ldo: cout, residual: residual.map { $0 + c0 },
+                                           mValid: mValid, act: shape.activation)
+            }
+        }
+    }
+
+    /// Session 1's driver (a table per tile built with divisions, one micro-kernel call per tile and
+    /// panel, tile-outer blocks), on today's micro-kernels: kept only so `GemmBench` can show what the
+    /// driver's changes are worth, side by side in one process.
     func runLegacy<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                                 output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
         let s = shape
@@ -291,20 +279,14 @@ struct GemmConvPlan {
                         let out = output + m0 * cout
                         let res = residual.map { $0 + m0 * cout }
                         for p in pb..<pe {
-                            let r = res.map { $0 + p * nr }, nValid = min(nr, cout - p * nr)
                             switch mode {
                             case .dense:
-                                microKernel6x16(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
-                                                b: packed + panelOffset[p], bias: bias + p * nr, out: out + p * nr, ldo: cout,
-                                                residual: r, mValid: mValid, nValid: nValid, act: s.activation)
-                            case .groups8:
-                                microKernel6x16Groups8(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
-                                                       b: packed + panelOffset[p], bias: bias + p * nr, out: out + p * nr, ldo: cout,
-                                                       residual: r, mValid: mValid, nValid: nValid, act: s.activation)
-                            case .groups4:
-                                microKernel6x16Groups4(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
-                                                       b: packed + panelOffset[p], bias: bias + p * nr, out: out + p * nr, ldo: cout,
-                                                       residual: r, mValid: mValid, nValid: nValid, act: s.activation)
+                                gemmKernel6x16(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],
+                                               b: packed + panelOffset[p], panelStride: 0, panels: 1, bias: bias + p * nr,
+                                               out: out + p * nr, ldo: cout, residual: res.map { $0 + p * nr },
+                                               mValid: mValid, nLast: min(nr, cout - p * nr), act: s.activation)
+                            case .groups8, .groups4:
+                                runGroupedPanel(f, p: p, table: table, out: out, residual: res, mValid: mValid)
                             }
                         }
                     }

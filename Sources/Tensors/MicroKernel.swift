@@ -1,61 +1,5 @@
 import CPrefetch
 
-/// The register-blocked micro-kernel behind every dense and grouped convolution and `matmul`:
-/// 6 output rows (pixels) x 16 output columns (channels) held in 12 accumulators (12 of the 16 ymm
-/// registers; 2 more hold the weight row, 1 the broadcast input). Per step of the reduction it does
-/// 2 vector loads of packed weights, 6 broadcasts and 12 multiply-adds, so it is bound by the FMA
-/// units rather than by loads (the BLIS Haswell-class shape).
-///
-/// rows: `taps` groups of 6 row pointers (one per output pixel; a zero row where the tap falls in
-/// the padding); the reduction reads rows[t * 6 + r][kOffset ..< kOffset + kp].
-/// b: packed weights of one 16-column panel, [tap][kp][16]. bias: 16 values (zero-padded).
-/// The epilogue adds the residual, applies the activation and stores only mValid x nValid values.
-@inline(never)
-func microKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
-                                b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
-                                mValid: Int, nValid: Int, act: Activation) {
-    let bias0 = bias.vec(0), bias1 = bias.vec(8)
-    var c00 = bias0, c01 = bias1
-    var c10 = bias0, c11 = bias1
-    var c20 = bias0, c21 = bias1
-    var c30 = bias0, c31 = bias1
-    var c40 = bias0, c41 = bias1
-    var c50 = bias0, c51 = bias1
-    var bp = b
-    for t in 0..<taps {
-        let r = rows + t * 6
-        let a0 = r[0] + kOffset
-        let a1 = r[1] + kOffset
-        let a2 = r[2] + kOffset
-        let a3 = r[3] + kOffset
-        let a4 = r[4] + kOffset
-        let a5 = r[5] + kOffset
-        for k in 0..<kp {
-            let b0 = bp.vec(0), b1 = bp.vec(8)
-            let x0 = Vec(repeating: a0[k])
-            F.madd(&c00, x0, b0); F.madd(&c01, x0, b1)
-            let x1 = Vec(repeating: a1[k])
-            F.madd(&c10, x1, b0); F.madd(&c11, x1, b1)
-            let x2 = Vec(repeating: a2[k])
-            F.madd(&c20, x2, b0); F.madd(&c21, x2, b1)
-            let x3 = Vec(repeating: a3[k])
-            F.madd(&c30, x3, b0); F.madd(&c31, x3, b1)
-            let x4 = Vec(repeating: a4[k])
-            F.madd(&c40, x4, b0); F.madd(&c41, x4, b1)
-            let x5 = Vec(repeating: a5[k])
-            F.madd(&c50, x5, b0); F.madd(&c51, x5, b1)
-            bp += 16
-        }
-    }
-    storeRow16(out, residual, c00, c01, nValid, act)
-    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, c10, c11, nValid, act) }
-    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, c20, c21, nValid, act) }
-    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, c30, c31, nValid, act) }
-    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, c40, c41, nValid, act) }
-    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, c50, c51, nValid, act) }
-}
-
 /// Stores one row of a 16-wide tile: + residual, activation; a partial panel (the last one when the
 /// channel count is not a multiple of 16) goes out lane by lane.
 @inline(__always)
@@ -79,6 +23,13 @@ func storeRow16(_ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Fl
     }
 }
 
+/// The register-blocked micro-kernel behind every dense and grouped-with-16+-channels convolution
+/// and `matmul`: 6 output rows (pixels) x 16 output columns (channels) held in 12 accumulators (12 of
+/// the 16 ymm registers; 2 more hold the weight row, 1 the broadcast input). Per step of the
+/// reduction it does 2 vector loads of packed weights, 6 broadcasts and 12 multiply-adds, so it is
+/// bound by the FMA units rather than by loads (the BLIS Haswell-class shape). The epilogue adds the
+/// residual, applies the activation and stores only the valid rows and columns.
+///
 /// The 6x16 micro-kernel as the GEMM drivers call it (GemmConv.swift, MatMul.swift). One call covers
 /// `panels` consecutive 16-column panels times `tiles` consecutive 6-row tiles, panel-major: for each
 /// panel, every tile in turn. The drivers use it two ways: one tile times all panels of a block (the

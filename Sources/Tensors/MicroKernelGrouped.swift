@@ -1,97 +1,8 @@
-/// Variants of the 6x16 micro-kernel for grouped convolutions with few channels per group; same
-/// tile, same epilogue, packed weights hold only the nonzero (in-group) products.
-
-/// Grouped convolution with 8 input and 8 output channels per group (ResNeXt-50's second stage):
-/// the 16-column panel is two groups side by side, and each half of the tile multiplies by its own
-/// group's input, so no multiply-add is spent on the zeros a dense panel would carry (half of them).
-/// rows[t * 6 + r] + kOffset points at the first group's 8 inputs, the second group's follow.
-/// b: [tap][k < 8][16], lanes 0..<8 the first group's outputs, 8..<16 the second's.
-@inline(never)
-func microKernel6x16Groups8<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
-                                b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
-                                mValid: Int, nValid: Int, act: Activation) {
-    let bias0 = bias.vec(0), bias1 = bias.vec(8)
-    var c00 = bias0, c01 = bias1
-    var c10 = bias0, c11 = bias1
-    var c20 = bias0, c21 = bias1
-    var c30 = bias0, c31 = bias1
-    var c40 = bias0, c41 = bias1
-    var c50 = bias0, c51 = bias1
-    var bp = b
-    for t in 0..<taps {
-        let r = rows + t * 6
-        let a0 = r[0] + kOffset
-        let a1 = r[1] + kOffset
-        let a2 = r[2] + kOffset
-        let a3 = r[3] + kOffset
-        let a4 = r[4] + kOffset
-        let a5 = r[5] + kOffset
-        for k in 0..<kp {
-            let b0 = bp.vec(0), b1 = bp.vec(8)
-            F.madd(&c00, Vec(repeating: a0[k]), b0); F.madd(&c01, Vec(repeating: a0[8 + k]), b1)
-            F.madd(&c10, Vec(repeating: a1[k]), b0); F.madd(&c11, Vec(repeating: a1[8 + k]), b1)
-            F.madd(&c20, Vec(repeating: a2[k]), b0); F.madd(&c21, Vec(repeating: a2[8 + k]), b1)
-            F.madd(&c30, Vec(repeating: a3[k]), b0); F.madd(&c31, Vec(repeating: a3[8 + k]), b1)
-            F.madd(&c40, Vec(repeating: a4[k]), b0); F.madd(&c41, Vec(repeating: a4[8 + k]), b1)
-            F.madd(&c50, Vec(repeating: a5[k]), b0); F.madd(&c51, Vec(repeating: a5[8 + k]), b1)
-            bp += 16
-        }
-    }
-    storeRow16(out, residual, c00, c01, nValid, act)
-    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, c10, c11, nValid, act) }
-    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, c20, c21, nValid, act) }
-    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, c30, c31, nValid, act) }
-    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, c40, c41, nValid, act) }
-    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, c50, c51, nValid, act) }
-}
-
-/// Grouped convolution with 4 input and 4 output channels per group (ResNeXt-50's first stage): the
-/// panel is four groups; each 8-lane vector holds two groups' outputs and is multiplied by a vector
-/// whose halves broadcast the matching group's input, instead of 3 zeros out of every 4 products.
-/// b: [tap][k < 4][16], lanes 4g..<4g+4 group g's outputs.
-@inline(never)
-func microKernel6x16Groups4<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
-                                b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
-                                mValid: Int, nValid: Int, act: Activation) {
-    let bias0 = bias.vec(0), bias1 = bias.vec(8)
-    var c00 = bias0, c01 = bias1
-    var c10 = bias0, c11 = bias1
-    var c20 = bias0, c21 = bias1
-    var c30 = bias0, c31 = bias1
-    var c40 = bias0, c41 = bias1
-    var c50 = bias0, c51 = bias1
-    var bp = b
-    for t in 0..<taps {
-        let r = rows + t * 6
-        let a0 = r[0] + kOffset
-        let a1 = r[1] + kOffset
-        let a2 = r[2] + kOffset
-        let a3 = r[3] + kOffset
-        let a4 = r[4] + kOffset
-        let a5 = r[5] + kOffset
-        for k in 0..<kp {
-            let b0 = bp.vec(0), b1 = bp.vec(8)
-            F.madd(&c00, Vec(lowHalf: SIMD4(repeating: a0[k]), highHalf: SIMD4(repeating: a0[4 + k])), b0); F.madd(&c01, Vec(lowHalf: SIMD4(repeating: a0[8 + k]), highHalf: SIMD4(repeating: a0[12 + k])), b1)
-            F.madd(&c10, Vec(lowHalf: SIMD4(repeating: a1[k]), highHalf: SIMD4(repeating: a1[4 + k])), b0); F.madd(&c11, Vec(lowHalf: SIMD4(repeating: a1[8 + k]), highHalf: SIMD4(repeating: a1[12 + k])), b1)
-            F.madd(&c20, Vec(lowHalf: SIMD4(repeating: a2[k]), highHalf: SIMD4(repeating: a2[4 + k])), b0); F.madd(&c21, Vec(lowHalf: SIMD4(repeating: a2[8 + k]), highHalf: SIMD4(repeating: a2[12 + k])), b1)
-            F.madd(&c30, Vec(lowHalf: SIMD4(repeating: a3[k]), highHalf: SIMD4(repeating: a3[4 + k])), b0); F.madd(&c31, Vec(lowHalf: SIMD4(repeating: a3[8 + k]), highHalf: SIMD4(repeating: a3[12 + k])), b1)
-            F.madd(&c40, Vec(lowHalf: SIMD4(repeating: a4[k]), highHalf: SIMD4(repeating: a4[4 + k])), b0); F.madd(&c41, Vec(lowHalf: SIMD4(repeating: a4[8 + k]), highHalf: SIMD4(repeating: a4[12 + k])), b1)
-            F.madd(&c50, Vec(lowHalf: SIMD4(repeating: a5[k]), highHalf: SIMD4(repeating: a5[4 + k])), b0); F.madd(&c51, Vec(lowHalf: SIMD4(repeating: a5[8 + k]), highHalf: SIMD4(repeating: a5[12 + k])), b1)
-            bp += 16
-        }
-    }
-    storeRow16(out, residual, c00, c01, nValid, act)
-    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, c10, c11, nValid, act) }
-    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, c20, c21, nValid, act) }
-    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, c30, c31, nValid, act) }
-    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, c40, c41, nValid, act) }
-    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, c50, c51, nValid, act) }
-}
+/// Variants of the 6x16 micro-kernel for grouped convolutions with 4 or 8 channels per group; packed
+/// weights hold only the nonzero (in-group) products.
 
 /// Grouped convolution with 4 input and 4 output channels per group, without shuffles in the loop.
-/// The first version (`microKernel6x16Groups4`) built each input vector from two 4-lane broadcasts,
+/// The first version (session 1) built each input vector from two 4-lane broadcasts,
 /// one vshufps and one lane-crossing vpermpd per FMA, and ran at 7-14 GFLOP/s, shuffle-bound. Here an
 /// accumulator holds one group's 4 outputs twice, as partial sums over the even and the odd in-group
 /// input: lane 2j + e accumulates input k = 2q + e times w(j, k). The input a pixel contributes is
@@ -155,7 +66,7 @@ func microKernel6x8Groups4Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<Unsafe
 /// `microKernel6x8Groups4Pairs`: one group (8 outputs) per call, each accumulator holds 4 outputs x
 /// (even, odd) input partial sums, and both accumulators of a pixel share one 64-bit broadcast of
 /// the input pair, so a step costs 6 broadcasts + 2 weight loads per 12 FMAs (the first version,
-/// `microKernel6x16Groups8`, needed 12 broadcasts).
+/// session 1's, needed 12 broadcasts).
 ///
 /// rows[t * 6 + r] + kOffset: the group's 8 input channels. b: [tap][q < 4][j < 8][e < 2].
 @inline(never)
