@@ -67,22 +67,23 @@ enum LargePages {
     }
 
     static func free(_ p: UnsafeMutableRawPointer) {
-        lock.lock()
-        if let i = chunks.firstIndex(where: { $0.contains(p) }) {
+        // Under the lock only the bookkeeping; the munmap or free after it.
+        enum Release { case none, unmap(Chunk), malloc }
+        let release: Release = {
+            lock.lock(); defer { lock.unlock() }
+            guard let i = chunks.firstIndex(where: { $0.contains(p) }) else { return .malloc }
             let chunk = chunks[i]
             chunk.live -= 1
-            if chunk.live == 0 {
-                chunks.remove(at: i)
-                if shared === chunk { shared = nil }
-                lock.unlock()
-                unmap(chunk.base, chunk.bytes)
-                return
-            }
-            lock.unlock()
-            return
+            guard chunk.live == 0 else { return .none }
+            chunks.remove(at: i)
+            if shared === chunk { shared = nil }
+            return .unmap(chunk)
+        }()
+        switch release {
+        case .none: break
+        case .unmap(let chunk): unmap(chunk.base, chunk.bytes)
+        case .malloc: p.deallocate()
         }
-        lock.unlock()
-        p.deallocate()
     }
 
     /// A fresh anonymous mapping of `bytes` (a multiple of 2 MB) starting on a 2 MB boundary, with the
