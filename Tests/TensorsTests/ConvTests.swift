@@ -9,20 +9,14 @@ final class ConvTests: XCTestCase {
     let pools = [ThreadPool(threads: 1), ThreadPool(threads: 2)]
 
     func random(_ count: Int, _ rng: inout SeededRNG, scale: Float = 1) -> [Float] {
-        (0..<count).map { _ in rng.nextSigned() * scale }
+        ConvCase.random(count, &rng, scale: scale)
     }
 
     func check(_ s: ConvShape, batch: Int = 1, height: Int = 9, width: Int = 7, residual: Bool = false,
                seed: UInt64 = 1, file: StaticString = #filePath, line: UInt = #line) {
-        var rng = SeededRNG(seed: seed)
-        let x = random(batch * height * width * s.inChannels, &rng)
-        let fanIn = s.inChannelsPerGroup * s.kernelH * s.kernelW
-        let w = random(s.outChannels * fanIn, &rng, scale: 1 / Float(fanIn).squareRoot())
-        let b = random(s.outChannels, &rng)
-        let (oh, ow) = s.outputSize(height: height, width: width)
-        let r: [Float]? = residual ? random(batch * oh * ow * s.outChannels, &rng) : nil
-        let expected = Reference.conv2d(input: x, batch: batch, height: height, width: width, shape: s,
-                                        weights: w, bias: b, residual: r)
+        let c = ConvCase(s, batch: batch, height: height, width: width, residual: residual, seed: seed)
+        let (x, w, b, r, expected) = (c.x, c.weights, c.bias, c.residual, c.expected)
+        let (oh, ow) = c.outputSize
         let conv = Conv2D(shape: s, weights: w, bias: b)
         XCTAssertTrue(conv.outputSize(height: height, width: width) == (oh, ow), file: file, line: line)
         for pool in pools {
