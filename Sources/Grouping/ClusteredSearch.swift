@@ -58,12 +58,7 @@ func clusteredPairs(_ x: UnsafePointer<Float>, n: Int, d: Int, k: Int, minSimila
     var probe = [Int32](repeating: 0, count: n * probes)
     centres.withUnsafeBufferPointer { cb in probe.withUnsafeMutableBufferPointer { pb in
         let c = cb.baseAddress!, p = pb.baseAddress!
-        let block = 256
-        parallelChunks((n + block - 1) / block) { chunk in
-            let i0 = chunk * block, rows = min(block, n - i0)
-            let sims = UnsafeMutablePointer<Float>.allocate(capacity: rows * nlist)
-            defer { sims.deallocate() }
-            dotBlock(x + i0 * d, m: rows, c, n: nlist, d: d, sims)
+        forEachCentreBlock(x, n: n, centres: c, lists: nlist, d: d) { i0, rows, sims in
             var top = TopK(k: probes)
             for r in 0..<rows {
                 top.items.removeAll(keepingCapacity: true)
@@ -155,6 +150,20 @@ private func bucket(n: Int, lists: Int, _ each: (Int, (Int) -> Void) -> Void) ->
     return Buckets(start: count, ids: ids)
 }
 
+/// The similarities of rows [0, n) of x to `lists` centres, 256 rows per block, blocks in parallel:
+/// `body(firstRow, rows, sims)` sees one block's rows x lists similarities (row-major).
+func forEachCentreBlock(_ x: UnsafePointer<Float>, n: Int, centres: UnsafePointer<Float>, lists: Int, d: Int,
+                        _ body: (_ firstRow: Int, _ rows: Int, _ sims: UnsafePointer<Float>) -> Void) {
+    let block = 256
+    parallelChunks((n + block - 1) / block) { chunk in
+        let i0 = chunk * block, rows = min(block, n - i0)
+        let sims = UnsafeMutablePointer<Float>.allocate(capacity: rows * lists)
+        defer { sims.deallocate() }
+        dotBlock(x + i0 * d, m: rows, centres, n: lists, d: d, sims)
+        body(i0, rows, sims)
+    }
+}
+
 /// Coarse centroids by spherical k-means on a seeded sample (16 rows per list, at most n), started
 /// from sample rows and run for 6 steps: lists only need to be roughly right, the search inside
 /// them is exact. Empty lists keep their centre.
@@ -173,12 +182,7 @@ func trainCoarseCentroids(_ x: UnsafePointer<Float>, n: Int, d: Int, lists: Int,
     for _ in 0..<6 {
         sampleRows.withUnsafeBufferPointer { sb in centres.withUnsafeBufferPointer { cb in label.withUnsafeMutableBufferPointer { lb in
             let sp = sb.baseAddress!, cp = cb.baseAddress!, lp = lb.baseAddress!
-            let block = 256
-            parallelChunks((s + block - 1) / block) { chunk in
-                let i0 = chunk * block, rows = min(block, s - i0)
-                let sims = UnsafeMutablePointer<Float>.allocate(capacity: rows * lists)
-                defer { sims.deallocate() }
-                dotBlock(sp + i0 * d, m: rows, cp, n: lists, d: d, sims)
+            forEachCentreBlock(sp, n: s, centres: cp, lists: lists, d: d) { i0, rows, sims in
                 for r in 0..<rows {
                     var bj = 0, bv = -Float.infinity
                     for j in 0..<lists where sims[r * lists + j] > bv { bv = sims[r * lists + j]; bj = j }
