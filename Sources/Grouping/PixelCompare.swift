@@ -55,13 +55,7 @@ private func shrink(_ src: UnsafePointer<Float>, _ srcSide: Int, by f: Int, _ ou
 /// Grid.oriented on a raw grid.
 @inline(__always)
 private func orient(_ src: UnsafePointer<Float>, _ n: Int, _ o: Int, _ out: UnsafeMutablePointer<Float>) {
-    for y in 0..<n { for x in 0..<n {
-        var sx = x, sy = y
-        if o & 4 != 0 { swap(&sx, &sy) }
-        if o & 1 != 0 { sx = n - 1 - sx }
-        if o & 2 != 0 { sy = n - 1 - sy }
-        out[y * n + x] = src[sy * n + sx]
-    } }
+    for y in 0..<n { for x in 0..<n { out[y * n + x] = src[Grid.source(x, y, n, o)] } }
 }
 
 /// Grid.window on a raw grid: the rectangle (fractions) sampled bilinearly on a g x g lattice,

@@ -145,17 +145,21 @@ struct Grid {
         return Grid(side: s, v: out, aspect: aspect)
     }
 
+    /// Where output cell (x, y) of orientation `o` reads from in a side x side grid (see `oriented`).
+    @inline(__always)
+    static func source(_ x: Int, _ y: Int, _ side: Int, _ o: Int) -> Int {
+        var sx = x, sy = y
+        if o & 4 != 0 { swap(&sx, &sy) }
+        if o & 1 != 0 { sx = side - 1 - sx }
+        if o & 2 != 0 { sy = side - 1 - sy }
+        return sy * side + sx
+    }
+
     /// One of the 8 dihedral orientations: bit 0 mirror left-right, bit 1 flip top-bottom, bit 2
     /// transpose (so 90/270 rotations are transpose + a flip). Transposes swap the aspect.
     func oriented(_ o: Int) -> Grid {
         var out = [Float](repeating: 0, count: side * side)
-        for y in 0..<side { for x in 0..<side {
-            var sx = x, sy = y
-            if o & 4 != 0 { swap(&sx, &sy) }
-            if o & 1 != 0 { sx = side - 1 - sx }
-            if o & 2 != 0 { sy = side - 1 - sy }
-            out[y * side + x] = v[sy * side + sx]
-        } }
+        for y in 0..<side { for x in 0..<side { out[y * side + x] = v[Grid.source(x, y, side, o)] } }
         return Grid(side: side, v: out, aspect: o & 4 != 0 ? 1 / aspect : aspect)
     }
 
