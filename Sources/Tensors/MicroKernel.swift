@@ -74,43 +74,20 @@ func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Floa
                          out: o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid, act: act)
             continue
         }
-        let bias0 = bias.vec(p * 16), bias1 = bias.vec(p * 16 + 8)
-        var c00 = bias0, c01 = bias1
-        var c10 = bias0, c11 = bias1
-        var c20 = bias0, c21 = bias1
-        var c30 = bias0, c31 = bias1
-        var c40 = bias0, c41 = bias1
-        var c50 = bias0, c51 = bias1
+        var acc = Acc6x16(bias0: bias.vec(p * 16), bias1: bias.vec(p * 16 + 8))
         var bp = bp0
         for t in 0..<taps {
             let r = rows + t * 6
-            let a0 = r[0] + kOffset
-            let a1 = r[1] + kOffset
-            let a2 = r[2] + kOffset
-            let a3 = r[3] + kOffset
-            let a4 = r[4] + kOffset
-            let a5 = r[5] + kOffset
-            for k in 0..<kp {
-                // One cache line of packed weights per step: the same line of the next block of
-                // panels into L2 (`nextBlock` floats on, see GemmTuning.nextBlockPrefetch), or the
-                // line `ahead` steps on into L1.
-                if far { corral_prefetch_l2(bp + nextBlock) } else { corral_prefetch_read(bp + ahead) }
-                let b0 = bp.vec(0), b1 = bp.vec(8)
-                let x0 = Vec(repeating: a0[k])
-                F.madd(&c00, x0, b0); F.madd(&c01, x0, b1)
-                let x1 = Vec(repeating: a1[k])
-                F.madd(&c10, x1, b0); F.madd(&c11, x1, b1)
-                let x2 = Vec(repeating: a2[k])
-                F.madd(&c20, x2, b0); F.madd(&c21, x2, b1)
-                let x3 = Vec(repeating: a3[k])
-                F.madd(&c30, x3, b0); F.madd(&c31, x3, b1)
-                let x4 = Vec(repeating: a4[k])
-                F.madd(&c40, x4, b0); F.madd(&c41, x4, b1)
-                let x5 = Vec(repeating: a5[k])
-                F.madd(&c50, x5, b0); F.madd(&c51, x5, b1)
-                bp += 16
+            // One loop per prefetch kind, so the choice is not re-tested (and its distance not reloaded
+            // from the stack) on every step of the reduction.
+            if far {
+                reduce6x16(F.self, L2Ahead.self, &acc, r, kOffset: kOffset, kp: kp, bp: &bp, distance: nextBlock)
+            } else {
+                reduce6x16(F.self, L1Ahead.self, &acc, r, kOffset: kOffset, kp: kp, bp: &bp, distance: ahead)
             }
         }
+        let (c00, c01, c10, c11, c20, c21) = (acc.c00, acc.c01, acc.c10, acc.c11, acc.c20, acc.c21)
+        let (c30, c31, c40, c41, c50, c51) = (acc.c30, acc.c31, acc.c40, acc.c41, acc.c50, acc.c51)
         storeRow16(o, res, c00, c01, nValid, act)
         if mValid > 1 { storeRow16(o + 1 * ldo, res.map { $0 + 1 * ldo }, c10, c11, nValid, act) }
         if mValid > 2 { storeRow16(o + 2 * ldo, res.map { $0 + 2 * ldo }, c20, c21, nValid, act) }
@@ -119,6 +96,56 @@ func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Floa
         if mValid > 5 { storeRow16(o + 5 * ldo, res.map { $0 + 5 * ldo }, c50, c51, nValid, act) }
       }
     }
+}
+
+/// The 12 accumulators of a 6x16 tile; a struct so the reduction loop can be one inlined function
+/// (LLVM keeps the fields in registers).
+struct Acc6x16 {
+    var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51: Vec
+    @inline(__always) init(bias0: Vec, bias1: Vec) {
+        (c00, c10, c20, c30, c40, c50) = (bias0, bias0, bias0, bias0, bias0, bias0)
+        (c01, c11, c21, c31, c41, c51) = (bias1, bias1, bias1, bias1, bias1, bias1)
+    }
+}
+
+/// Which prefetch hint a reduction step issues for the packed weights `distance` floats on.
+protocol WeightPrefetch { static func hint(_ p: UnsafePointer<Float>) }
+/// The line a fixed number of steps ahead, into L1.
+enum L1Ahead: WeightPrefetch {
+    @inline(__always) static func hint(_ p: UnsafePointer<Float>) { corral_prefetch_read(p) }
+}
+/// The same line of the next block of panels, into L2.
+enum L2Ahead: WeightPrefetch {
+    @inline(__always) static func hint(_ p: UnsafePointer<Float>) { corral_prefetch_l2(p) }
+}
+
+/// kp steps of the 6x16 reduction over one tap: per step one 64-byte line of packed weights (two
+/// vectors), six broadcast inputs, twelve multiply-adds and one prefetch hint.
+@inline(__always)
+func reduce6x16<F: MulAdd, P: WeightPrefetch>(_: F.Type, _: P.Type, _ acc: inout Acc6x16,
+                                              _ r: UnsafePointer<UnsafePointer<Float>>, kOffset: Int, kp: Int,
+                                              bp: inout UnsafePointer<Float>, distance: Int) {
+    let a0 = r[0] + kOffset, a1 = r[1] + kOffset, a2 = r[2] + kOffset
+    let a3 = r[3] + kOffset, a4 = r[4] + kOffset, a5 = r[5] + kOffset
+    var b = bp
+    for k in 0..<kp {
+        P.hint(b + distance)
+        let b0 = b.vec(0), b1 = b.vec(8)
+        let x0 = Vec(repeating: a0[k])
+        F.madd(&acc.c00, x0, b0); F.madd(&acc.c01, x0, b1)
+        let x1 = Vec(repeating: a1[k])
+        F.madd(&acc.c10, x1, b0); F.madd(&acc.c11, x1, b1)
+        let x2 = Vec(repeating: a2[k])
+        F.madd(&acc.c20, x2, b0); F.madd(&acc.c21, x2, b1)
+        let x3 = Vec(repeating: a3[k])
+        F.madd(&acc.c30, x3, b0); F.madd(&acc.c31, x3, b1)
+        let x4 = Vec(repeating: a4[k])
+        F.madd(&acc.c40, x4, b0); F.madd(&acc.c41, x4, b1)
+        let x5 = Vec(repeating: a5[k])
+        F.madd(&acc.c50, x5, b0); F.madd(&acc.c51, x5, b1)
+        b += 16
+    }
+    bp = b
 }
 
 /// The 6x8 half of `gemmKernel6x16` for a last panel with at most 8 valid columns (Cout = 24, 40 in
