@@ -45,12 +45,36 @@ func storeRow16(_ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Fl
 /// bias: 16 values per panel (zero-padded). nLast: valid columns of the last panel; mValid: valid
 /// rows of the last tile (the others are full). nextBlock: when not 0, the distance in floats from
 /// these panels to the next block's, whose lines are prefetched into L2 as the reduction runs.
-@inline(never)
+@inline(__always)
 func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
                                b: UnsafePointer<Float>, panelStride: Int, panels: Int, bias: UnsafePointer<Float>,
                                out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
                                mValid mLast: Int, nLast: Int, act: Activation,
                                tiles: Int = 1, tableStride: Int = 6, nextBlock: Int = 0) {
+    // One compiled kernel per activation: the epilogue of a full tile is then straight-line code.
+    switch act {
+    case .none:
+        gemmKernel6x16(F.self, NoActivation.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b, panelStride: panelStride,
+                       panels: panels, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mLast, nLast: nLast,
+                       tiles: tiles, tableStride: tableStride, nextBlock: nextBlock)
+    case .relu:
+        gemmKernel6x16(F.self, ReLU.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b, panelStride: panelStride,
+                       panels: panels, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mLast, nLast: nLast,
+                       tiles: tiles, tableStride: tableStride, nextBlock: nextBlock)
+    case .relu6:
+        gemmKernel6x16(F.self, ReLU6.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b, panelStride: panelStride,
+                       panels: panels, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mLast, nLast: nLast,
+                       tiles: tiles, tableStride: tableStride, nextBlock: nextBlock)
+    }
+}
+
+@inline(never)
+func gemmKernel6x16<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int,
+                                                  kOffset: Int, kp: Int, b: UnsafePointer<Float>, panelStride: Int, panels: Int,
+                                                  bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldo: Int,
+                                                  residual: UnsafePointer<Float>?, mValid mLast: Int, nLast: Int,
+                                                  tiles: Int, tableStride: Int, nextBlock: Int) {
+    let act = A.activation
     let ahead = GemmTuning.prefetchSteps * 16
     let far = nextBlock != 0
     for p in 0..<panels {
@@ -86,14 +110,11 @@ func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Floa
                 reduce6x16(F.self, L1Ahead.self, &acc, r, kOffset: kOffset, kp: kp, bp: &bp, distance: ahead)
             }
         }
-        let (c00, c01, c10, c11, c20, c21) = (acc.c00, acc.c01, acc.c10, acc.c11, acc.c20, acc.c21)
-        let (c30, c31, c40, c41, c50, c51) = (acc.c30, acc.c31, acc.c40, acc.c41, acc.c50, acc.c51)
-        storeRow16(o, res, c00, c01, nValid, act)
-        if mValid > 1 { storeRow16(o + 1 * ldo, res.map { $0 + 1 * ldo }, c10, c11, nValid, act) }
-        if mValid > 2 { storeRow16(o + 2 * ldo, res.map { $0 + 2 * ldo }, c20, c21, nValid, act) }
-        if mValid > 3 { storeRow16(o + 3 * ldo, res.map { $0 + 3 * ldo }, c30, c31, nValid, act) }
-        if mValid > 4 { storeRow16(o + 4 * ldo, res.map { $0 + 4 * ldo }, c40, c41, nValid, act) }
-        if mValid > 5 { storeRow16(o + 5 * ldo, res.map { $0 + 5 * ldo }, c50, c51, nValid, act) }
+        if mValid == 6 && nValid == 16 {
+            acc.store(A.self, o, ldo: ldo, residual: res)
+        } else {
+            acc.storePartial(o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid, act: act)
+        }
       }
     }
 }
@@ -106,6 +127,58 @@ struct Acc6x16 {
         (c00, c10, c20, c30, c40, c50) = (bias0, bias0, bias0, bias0, bias0, bias0)
         (c01, c11, c21, c31, c41, c51) = (bias1, bias1, bias1, bias1, bias1, bias1)
     }
+
+    /// A full tile's epilogue (6 rows, 16 valid columns): + residual, activation, 12 stores, no branches
+    /// but the one on the residual.
+    @inline(__always) func store<A: ActivationKind>(_: A.Type, _ o: UnsafeMutablePointer<Float>, ldo: Int,
+                                                    residual r: UnsafePointer<Float>?) {
+        var t = self
+        if let r {
+            t.c00 += r.vec(0); t.c01 += r.vec(8); t.c10 += r.vec(ldo); t.c11 += r.vec(ldo + 8)
+            t.c20 += r.vec(2 * ldo); t.c21 += r.vec(2 * ldo + 8); t.c30 += r.vec(3 * ldo); t.c31 += r.vec(3 * ldo + 8)
+            t.c40 += r.vec(4 * ldo); t.c41 += r.vec(4 * ldo + 8); t.c50 += r.vec(5 * ldo); t.c51 += r.vec(5 * ldo + 8)
+        }
+        o.store(A.apply(t.c00), 0); o.store(A.apply(t.c01), 8)
+        o.store(A.apply(t.c10), ldo); o.store(A.apply(t.c11), ldo + 8)
+        o.store(A.apply(t.c20), 2 * ldo); o.store(A.apply(t.c21), 2 * ldo + 8)
+        o.store(A.apply(t.c30), 3 * ldo); o.store(A.apply(t.c31), 3 * ldo + 8)
+        o.store(A.apply(t.c40), 4 * ldo); o.store(A.apply(t.c41), 4 * ldo + 8)
+        o.store(A.apply(t.c50), 5 * ldo); o.store(A.apply(t.c51), 5 * ldo + 8)
+    }
+}
+
+extension Acc6x16 {
+    /// The epilogue of a tile with fewer than 6 rows or 16 columns: only the valid ones are stored.
+    /// Out of line, and rare: inlined, it made the kernel big enough that the compiler stopped
+    /// inlining the vector stores of the full-tile path.
+    @inline(never)
+    func storePartial(_ o: UnsafeMutablePointer<Float>, ldo: Int, residual res: UnsafePointer<Float>?,
+                      mValid: Int, nValid: Int, act: Activation) {
+        storeRow16(o, res, c00, c01, nValid, act)
+        if mValid > 1 { storeRow16(o + 1 * ldo, res.map { $0 + 1 * ldo }, c10, c11, nValid, act) }
+        if mValid > 2 { storeRow16(o + 2 * ldo, res.map { $0 + 2 * ldo }, c20, c21, nValid, act) }
+        if mValid > 3 { storeRow16(o + 3 * ldo, res.map { $0 + 3 * ldo }, c30, c31, nValid, act) }
+        if mValid > 4 { storeRow16(o + 4 * ldo, res.map { $0 + 4 * ldo }, c40, c41, nValid, act) }
+        if mValid > 5 { storeRow16(o + 5 * ldo, res.map { $0 + 5 * ldo }, c50, c51, nValid, act) }
+    }
+}
+
+/// An activation chosen at compile time, so a kernel's epilogue has no switch per vector.
+protocol ActivationKind {
+    static var activation: Activation { get }
+    static func apply(_ v: Vec) -> Vec
+}
+enum NoActivation: ActivationKind {
+    static var activation: Activation { .none }
+    @inline(__always) static func apply(_ v: Vec) -> Vec { v }
+}
+enum ReLU: ActivationKind {
+    static var activation: Activation { .relu }
+    @inline(__always) static func apply(_ v: Vec) -> Vec { activate(v, .relu) }
+}
+enum ReLU6: ActivationKind {
+    static var activation: Activation { .relu6 }
+    @inline(__always) static func apply(_ v: Vec) -> Vec { activate(v, .relu6) }
 }
 
 /// Which prefetch hint a reduction step issues for the packed weights `distance` floats on.

@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 
 /// The vector type every kernel is written in. Eight floats is one ymm register on AVX2 (the vector
@@ -15,12 +16,11 @@ extension UnsafeMutablePointer where Pointee == Float {
     @inline(__always) func vec(_ offset: Int = 0) -> Vec {
         UnsafeRawPointer(self + offset).loadUnaligned(as: Vec.self)
     }
-    /// An unaligned 32-byte store. Written as a fixed-size copy because `storeBytes(of:as:)` reached
-    /// the big kernels as an out-of-line call per vector (the stdlib's specialisation was not inlined
-    /// there: 106 call sites in the release binary), while a constant-size copy always lowers to one
-    /// `vmovups`.
+    /// An unaligned 32-byte store, through a C always-inline helper: Swift's own unaligned stores
+    /// (`storeBytes(of:as:)`, a constant-size `copyMemory`) reached big kernels as out-of-line calls
+    /// whenever the optimiser's inlining budget for the kernel ran out (see CPrefetch.h).
     @inline(__always) func store(_ v: Vec, _ offset: Int = 0) {
-        withUnsafeBytes(of: v) { UnsafeMutableRawPointer(self + offset).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+        corral_store8(self + offset, v)
     }
 }
 
