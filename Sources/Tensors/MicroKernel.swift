@@ -94,8 +94,8 @@ func gemmKernel6x16<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Un
             }
         }
         if nValid <= 8 {
-            gemmPanel6x8(F.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: bp0, bias: bias + p * 16,
-                         out: o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid, act: act)
+            gemmPanel6x8(F.self, A.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: bp0, bias: bias + p * 16,
+                         out: o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid)
             continue
         }
         var acc = Acc6x16(bias0: bias.vec(p * 16), bias1: bias.vec(p * 16 + 8))
@@ -225,10 +225,11 @@ func reduce6x16<F: MulAdd, P: WeightPrefetch>(_: F.Type, _: P.Type, _ acc: inout
 /// EfficientNet's project layers): half the multiply-adds of running the zero-padded 16-wide panel.
 /// Six accumulators do not fully hide the FMA latency, but every product is a useful one.
 @inline(never)
-func gemmPanel6x8<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
-                             b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                             out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
-                             mValid: Int, nValid: Int, act: Activation) {
+func gemmPanel6x8<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int,
+                                                kOffset: Int, kp: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                                out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
+                                                mValid: Int, nValid: Int) {
+    let act = A.activation
     let b0 = bias.vec(0)
     var c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0
     var bp = b
@@ -250,6 +251,15 @@ func gemmPanel6x8<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>
             F.madd(&c5, Vec(repeating: a5[k]), b0)
             bp += 16
         }
+    }
+    if mValid == 6 && nValid == 8 {
+        storeRow8(A.self, out, residual, c0)
+        storeRow8(A.self, out + ldo, residual.map { $0 + ldo }, c1)
+        storeRow8(A.self, out + 2 * ldo, residual.map { $0 + 2 * ldo }, c2)
+        storeRow8(A.self, out + 3 * ldo, residual.map { $0 + 3 * ldo }, c3)
+        storeRow8(A.self, out + 4 * ldo, residual.map { $0 + 4 * ldo }, c4)
+        storeRow8(A.self, out + 5 * ldo, residual.map { $0 + 5 * ldo }, c5)
+        return
     }
     let z = Vec()
     storeRow16(out, residual, c0, z, nValid, act)

@@ -12,11 +12,24 @@
 ///
 /// rows[t * 6 + r] + kOffset: the two groups' 8 input channels. b: [tap][q < 2][group < 2][j < 4][e < 2].
 /// bias: the 8 outputs' biases in channel order.
-@inline(never)
+@inline(__always)
 func microKernel6x8Groups4Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int,
                                            b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                            out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
                                            mValid: Int, act: Activation) {
+    switch act {
+    case .none: microKernel6x8Groups4Pairs(F.self, NoActivation.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
+    case .relu: microKernel6x8Groups4Pairs(F.self, ReLU.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
+    case .relu6: microKernel6x8Groups4Pairs(F.self, ReLU6.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
+    }
+}
+
+@inline(never)
+func microKernel6x8Groups4Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int,
+                                           b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                           out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
+                                           mValid: Int) {
+    let act = A.activation
     var c00 = Vec(), c01 = Vec()
     var c10 = Vec(), c11 = Vec()
     var c20 = Vec(), c21 = Vec()
@@ -53,6 +66,16 @@ func microKernel6x8Groups4Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<Unsafe
         let odd = Vec(g0[1], g0[3], g0[5], g0[7], g1[1], g1[3], g1[5], g1[7])
         return even + odd + bv
     }
+    if mValid == 6 {
+        // A full tile: straight-line residual, activation and stores.
+        storeRow8(A.self, out, residual, sums(c00, c01))
+        storeRow8(A.self, out + ldo, residual.map { $0 + ldo }, sums(c10, c11))
+        storeRow8(A.self, out + 2 * ldo, residual.map { $0 + 2 * ldo }, sums(c20, c21))
+        storeRow8(A.self, out + 3 * ldo, residual.map { $0 + 3 * ldo }, sums(c30, c31))
+        storeRow8(A.self, out + 4 * ldo, residual.map { $0 + 4 * ldo }, sums(c40, c41))
+        storeRow8(A.self, out + 5 * ldo, residual.map { $0 + 5 * ldo }, sums(c50, c51))
+        return
+    }
     let z = Vec()
     storeRow16(out, residual, sums(c00, c01), z, 8, act)
     if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, sums(c10, c11), z, 8, act) }
@@ -69,11 +92,24 @@ func microKernel6x8Groups4Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<Unsafe
 /// session 1's, needed 12 broadcasts).
 ///
 /// rows[t * 6 + r] + kOffset: the group's 8 input channels. b: [tap][q < 4][j < 8][e < 2].
-@inline(never)
+@inline(__always)
 func microKernel6x8Groups8Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int,
                                            b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                            out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
                                            mValid: Int, act: Activation) {
+    switch act {
+    case .none: microKernel6x8Groups8Pairs(F.self, NoActivation.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
+    case .relu: microKernel6x8Groups8Pairs(F.self, ReLU.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
+    case .relu6: microKernel6x8Groups8Pairs(F.self, ReLU6.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
+    }
+}
+
+@inline(never)
+func microKernel6x8Groups8Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int,
+                                           b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                           out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
+                                           mValid: Int) {
+    let act = A.activation
     var c00 = Vec(), c01 = Vec()
     var c10 = Vec(), c11 = Vec()
     var c20 = Vec(), c21 = Vec()
@@ -116,6 +152,16 @@ func microKernel6x8Groups8Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<Unsafe
         let odd = Vec(lo[1], lo[3], lo[5], lo[7], hi[1], hi[3], hi[5], hi[7])
         return even + odd + bv
     }
+    if mValid == 6 {
+        // A full tile: straight-line residual, activation and stores.
+        storeRow8(A.self, out, residual, sums(c00, c01))
+        storeRow8(A.self, out + ldo, residual.map { $0 + ldo }, sums(c10, c11))
+        storeRow8(A.self, out + 2 * ldo, residual.map { $0 + 2 * ldo }, sums(c20, c21))
+        storeRow8(A.self, out + 3 * ldo, residual.map { $0 + 3 * ldo }, sums(c30, c31))
+        storeRow8(A.self, out + 4 * ldo, residual.map { $0 + 4 * ldo }, sums(c40, c41))
+        storeRow8(A.self, out + 5 * ldo, residual.map { $0 + 5 * ldo }, sums(c50, c51))
+        return
+    }
     let z = Vec()
     storeRow16(out, residual, sums(c00, c01), z, 8, act)
     if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, sums(c10, c11), z, 8, act) }
@@ -123,4 +169,12 @@ func microKernel6x8Groups8Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<Unsafe
     if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, sums(c30, c31), z, 8, act) }
     if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, sums(c40, c41), z, 8, act) }
     if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, sums(c50, c51), z, 8, act) }
+}
+
+/// Eight outputs of one pixel: + residual, activation, one store.
+@inline(__always)
+func storeRow8<A: ActivationKind>(_: A.Type, _ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?, _ v: Vec) {
+    var v = v
+    if let residual { v += residual.vec(0) }
+    out.store(A.apply(v), 0)
 }
