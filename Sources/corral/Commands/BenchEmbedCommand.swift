@@ -211,7 +211,15 @@ struct BenchEmbedCommand: ParsableCommand {
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
+    /// The process's own peak resident memory: VmHWM from /proc/self/status. Not `ru_maxrss`: Linux
+    /// carries that high-water mark across execve, so a bench started by a large process (the
+    /// ONNX Runtime comparison script, ~800 MB) reported its parent's peak instead of its own.
     static func peakMemoryMB() -> Double {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kb = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
+            return kb / 1024
+        }
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Double(usage.ru_maxrss) / 1024   // kilobytes on Linux
