@@ -68,13 +68,13 @@ struct DepthwisePlan {
             let chunk = min(oh, DepthwisePlan.tiledTaskRows)
             let chunks = (oh + chunk - 1) / chunk
             pool.parallelRanges(batch * chunks) { _, range in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: ringCount(width: width)) { buffer in
+                ThreadScratch.with(Float.self, count: ringCount(width: width)) { buffer in
                     for task in range {
                         let n = task / chunks, oy0 = (task % chunks) * chunk, oy1 = min(oh, oy0 + chunk)
                         let off = (n * oh + oy0) * ow * c
                         tiledRows(f, band: input + n * height * width * c, bandRow0: 0, height: height, width: width,
                                   oy0: oy0, oy1: oy1, output: output + off, residual: residual.map { $0 + off },
-                                  buffer: buffer.baseAddress!)
+                                  buffer: buffer)
                     }
                 }
             }
@@ -110,9 +110,9 @@ struct DepthwisePlan {
         let c = channels
         if DepthwisePlan.tiled {
             // All rows in one call: the ring copies each input row of the band once per channel tile.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: ringCount(width: width)) { buffer in
+            ThreadScratch.with(Float.self, count: ringCount(width: width)) { buffer in
                 tiledRows(f, band: band, bandRow0: bandRow0, height: height, width: width, oy0: oy0, oy1: oy1,
-                          output: output, residual: residual, buffer: buffer.baseAddress!)
+                          output: output, residual: residual, buffer: buffer)
             }
             return
         }

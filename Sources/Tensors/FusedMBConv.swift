@@ -156,16 +156,12 @@ public final class FusedMBConv: @unchecked Sendable {
         let rowFloats = width * cm
         let image = input + n * height * width * cin
         var eLo = 0, eHi = 0   // image rows held in `e` (e row 0 = image row eLo)
-        // Stage times only while profiling; a vector, not an array, so the normal path allocates nothing.
+        // Stage times only while profiling; a vector, not an array, and updated through `lap`'s inout
+        // arguments rather than by a nested function capturing them (which boxed both on the heap on
+        // every call, profiling or not).
         let profiling = Conv2D.profiling
         var stages = SIMD3<UInt64>()
         var t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-        func lap(_ stage: Int) {
-            guard profiling else { return }
-            let t = DispatchTime.now().uptimeNanoseconds
-            stages[stage] += t - t0
-            t0 = t
-        }
         defer {
             if profiling {
                 stageLock.lock()
@@ -195,16 +191,24 @@ public final class FusedMBConv: @unchecked Sendable {
             } else {
                 bandInput = image + lo * rowFloats
             }
-            lap(0)
+            FusedMBConv.lap(0, profiling, &stages, &t0)
             dw.forwardRows(band: bandInput, bandRow0: lo, height: height, width: width, oy0: o0, oy1: o1,
                            output: d, residual: nil)
-            lap(1)
+            FusedMBConv.lap(1, profiling, &stages, &t0)
             let outOffset = ((n * oh) + o0) * ow * cout
             project.forwardSerial(input: d, batch: 1, height: o1 - o0, width: ow, output: output + outOffset,
                                   residual: residual.map { $0 + outOffset })
-            lap(2)
+            FusedMBConv.lap(2, profiling, &stages, &t0)
             o0 = o1
         }
+    }
+
+    @inline(__always)
+    private static func lap(_ stage: Int, _ profiling: Bool, _ stages: inout SIMD3<UInt64>, _ t0: inout UInt64) {
+        guard profiling else { return }
+        let t = DispatchTime.now().uptimeNanoseconds
+        stages[stage] += t - t0
+        t0 = t
     }
 
     private func ensureScratch(_ count: Int) -> UnsafeMutablePointer<Float> {

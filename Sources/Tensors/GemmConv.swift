@@ -151,8 +151,7 @@ struct GemmConvPlan {
         let blockTiles = mode == .dense && s.groups == 1 && taps == 1 && GemmTuning.rowTiles > 1 && weightBytes <= GemmTuning.tileOrderBytes
             ? GemmTuning.rowTiles : 1
         pool.parallelRanges(tiles) { _, range in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * mr * blockTiles) { tableBuffer in
-                let table = tableBuffer.baseAddress!
+            ThreadScratch.with(UnsafePointer<Float>.self, count: taps * mr * blockTiles) { table in
                 if blockTiles > 1 {
                     var cursor = geometry.cursor(at: range.lowerBound * mr)
                     var t0 = range.lowerBound

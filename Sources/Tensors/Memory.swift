@@ -116,3 +116,56 @@ enum LargePages {
         #endif
     }
 }
+
+/// One growable, 64-byte-aligned scratch buffer per thread, for kernels' short-lived working memory
+/// (a depthwise ring of padded rows, a GEMM tile's pointer table).
+///
+/// Why: `withUnsafeTemporaryAllocation` uses the stack only up to 1 KB on Linux and otherwise calls
+/// malloc and free on every use; a depthwise ring is 22-40 KB and is taken once per band of a fused
+/// block, which made about 70 heap allocations per Lite0 image. The buffer lives as long as its
+/// thread (Dispatch reuses its workers) and only grows. Kernels never nest their use of it; a nested
+/// use would overwrite the outer one's data, so it traps instead.
+enum ThreadScratch {
+    private struct Slot { var base: UnsafeMutableRawPointer?; var bytes: Int; var inUse: Bool }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key) { raw in
+            guard let slot = raw?.assumingMemoryBound(to: Slot.self) else { return }
+            slot.pointee.base.map { Foundation.free($0) }
+            slot.deallocate()
+        }
+        precondition(status == 0, "pthread_key_create failed (\(status))")
+        return key
+    }()
+
+    /// Runs `body` with at least `count` elements of this thread's scratch, 64-byte aligned.
+    @inline(__always)
+    static func with<T, R>(_: T.Type, count: Int, _ body: (UnsafeMutablePointer<T>) throws -> R) rethrows -> R {
+        let slot = current()
+        if slot.pointee.inUse { fatalError("ThreadScratch used while already in use on this thread") }   // not precondition: -Ounchecked drops it
+        let bytes = max(1, count) * MemoryLayout<T>.stride
+        if slot.pointee.bytes < bytes { grow(slot, to: bytes) }
+        slot.pointee.inUse = true
+        defer { slot.pointee.inUse = false }
+        return try body(slot.pointee.base!.bindMemory(to: T.self, capacity: max(1, count)))
+    }
+
+    private static func current() -> UnsafeMutablePointer<Slot> {
+        if let raw = pthread_getspecific(key) { return raw.assumingMemoryBound(to: Slot.self) }
+        let slot = UnsafeMutablePointer<Slot>.allocate(capacity: 1)
+        slot.initialize(to: Slot(base: nil, bytes: 0, inUse: false))
+        pthread_setspecific(key, slot)
+        return slot
+    }
+
+    private static func grow(_ slot: UnsafeMutablePointer<Slot>, to bytes: Int) {
+        slot.pointee.base.map { Foundation.free($0) }
+        var p: UnsafeMutableRawPointer?
+        let size = (bytes + 4095) / 4096 * 4096
+        let status = posix_memalign(&p, 64, size)   // not inside precondition: -Ounchecked drops its argument
+        guard status == 0, p != nil else { fatalError("scratch: cannot allocate \(size) bytes") }
+        slot.pointee.base = p
+        slot.pointee.bytes = size
+    }
+}

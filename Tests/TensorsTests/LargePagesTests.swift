@@ -39,4 +39,29 @@ final class LargePagesTests: XCTestCase {
         XCTAssertEqual(p[499_999], 0)
         freeAligned(p)
     }
+
+    /// Kernels' per-thread scratch: aligned, as large as asked, kept (not reallocated) while it is large
+    /// enough, and a different buffer on another thread.
+    func testThreadScratchIsPerThreadAndKept() {
+        let first = ThreadScratch.with(Float.self, count: 5000) { p -> Int in
+            XCTAssertEqual(Int(bitPattern: p) % 64, 0)
+            for i in 0..<5000 { p[i] = Float(i) }   // the whole range is writable
+            return Int(bitPattern: p)
+        }
+        let again = ThreadScratch.with(Float.self, count: 100) { Int(bitPattern: $0) }
+        XCTAssertEqual(again, first, "a smaller request must reuse the thread's buffer")
+        let bigger = ThreadScratch.with(Float.self, count: 100_000) { p -> Int in
+            p[99_999] = 1
+            return Int(bitPattern: p)
+        }
+        XCTAssertEqual(bigger % 64, 0)
+        var other = 0
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            other = ThreadScratch.with(Float.self, count: 100) { Int(bitPattern: $0) }
+            done.signal()
+        }
+        done.wait()
+        XCTAssertNotEqual(other, bigger, "two threads must not share a scratch buffer")
+    }
 }
