@@ -21,6 +21,9 @@ enum GemmTuning {
     /// Packed weights per block of panels in tile-outer order, KB (128 measured the same as 192).
     nonisolated(unsafe) static var blockKB = Int(ProcessInfo.processInfo.environment["CORRAL_BLOCK_KB"] ?? "") ?? 192
 
+    /// A tile with one valid row runs on the 1x64 kernel (`gemmRow1x64`); `CORRAL_ROW1=0` turns it off.
+    nonisolated(unsafe) static var singleRowKernel = ProcessInfo.processInfo.environment["CORRAL_ROW1"] != "0"
+
     /// Dense KxK tiles inside the image read window rows as runs (see GemmConvPlan.run).
     nonisolated(unsafe) static var rowRuns = true
 

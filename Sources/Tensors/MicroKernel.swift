@@ -75,6 +75,13 @@ func gemmKernel6x16<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Un
                                                   residual: UnsafePointer<Float>?, mValid mLast: Int, nLast: Int,
                                                   tiles: Int, tableStride: Int, nextBlock: Int) {
     let act = A.activation
+    if tiles == 1 && mLast == 1 && panels >= 4 && GemmTuning.singleRowKernel {
+        // A lone last row (a 7x7 map at batch 1 is 8 full tiles and 1 row; a classifier at batch 1 is
+        // only that row): the 6-row kernel would spend as long on it as on a full tile.
+        gemmRow1x64(F.self, A.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b, panelStride: panelStride,
+                    panels: panels, bias: bias, out: out, residual: residual, nLast: nLast)
+        return
+    }
     let ahead = GemmTuning.prefetchSteps * 16
     let far = nextBlock != 0
     for p in 0..<panels {
@@ -116,6 +123,51 @@ func gemmKernel6x16<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Un
             acc.storePartial(o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid, act: act)
         }
       }
+    }
+}
+
+/// One output row across 4 panels (64 columns) at a time, for a tile with a single valid row: 8
+/// accumulators (enough to hide the FMA latency) and one broadcast per step feed 8 multiply-adds,
+/// where the 6x16 kernel would spend 12 on 2 useful ones. Panels left over (fewer than 4, or a
+/// partial last panel) go to the 6x16 kernel's partial-tile path one by one.
+@inline(never)
+func gemmRow1x64<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int,
+                                               kOffset: Int, kp: Int, b: UnsafePointer<Float>, panelStride: Int, panels: Int,
+                                               bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                               residual: UnsafePointer<Float>?, nLast: Int) {
+    var p = 0
+    // Whole groups of four full panels.
+    let full = nLast == 16 ? panels : panels - 1
+    while p + 4 <= full {
+        var c0 = bias.vec(p * 16), c1 = bias.vec(p * 16 + 8), c2 = bias.vec(p * 16 + 16), c3 = bias.vec(p * 16 + 24)
+        var c4 = bias.vec(p * 16 + 32), c5 = bias.vec(p * 16 + 40), c6 = bias.vec(p * 16 + 48), c7 = bias.vec(p * 16 + 56)
+        var b0 = b + p * panelStride
+        var b1 = b0 + panelStride, b2 = b1 + panelStride, b3 = b2 + panelStride
+        for t in 0..<taps {
+            let a = rows[t * 6] + kOffset
+            for k in 0..<kp {
+                let x = Vec(repeating: a[k])
+                F.madd(&c0, x, b0.vec(0)); F.madd(&c1, x, b0.vec(8))
+                F.madd(&c2, x, b1.vec(0)); F.madd(&c3, x, b1.vec(8))
+                F.madd(&c4, x, b2.vec(0)); F.madd(&c5, x, b2.vec(8))
+                F.madd(&c6, x, b3.vec(0)); F.madd(&c7, x, b3.vec(8))
+                b0 += 16; b1 += 16; b2 += 16; b3 += 16
+            }
+        }
+        let o = out + p * 16, r = residual.map { $0 + p * 16 }
+        storeRow8(A.self, o, r, c0); storeRow8(A.self, o + 8, r.map { $0 + 8 }, c1)
+        storeRow8(A.self, o + 16, r.map { $0 + 16 }, c2); storeRow8(A.self, o + 24, r.map { $0 + 24 }, c3)
+        storeRow8(A.self, o + 32, r.map { $0 + 32 }, c4); storeRow8(A.self, o + 40, r.map { $0 + 40 }, c5)
+        storeRow8(A.self, o + 48, r.map { $0 + 48 }, c6); storeRow8(A.self, o + 56, r.map { $0 + 56 }, c7)
+        p += 4
+    }
+    // One panel per call, so the 6x16 kernel does not send the row back here.
+    while p < panels {
+        gemmKernel6x16(F.self, A.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b + p * panelStride,
+                       panelStride: panelStride, panels: 1, bias: bias + p * 16, out: out + p * 16, ldo: 0,
+                       residual: residual.map { $0 + p * 16 }, mValid: 1, nLast: p == panels - 1 ? nLast : 16, tiles: 1,
+                       tableStride: 6, nextBlock: 0)
+        p += 1
     }
 }
 

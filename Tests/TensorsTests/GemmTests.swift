@@ -73,6 +73,16 @@ final class GemmTests: XCTestCase {
         check(ConvShape(inChannels: 1152, outChannels: 40, kernel: 1), height: 7, width: 7, residual: true)
         check(ConvShape(inChannels: 144, outChannels: 24, kernel: 1), batch: 2, height: 7, width: 7, residual: true)
         check(ConvShape(inChannels: 2048, outChannels: 24, kernel: 1, activation: .relu), batch: 2, height: 3, width: 3)
+        // A lone last row (7x7 = 8 tiles + 1 row; a 1x1 map) on the 1x64 kernel: groups of four panels,
+        // then a remainder of whole and partial panels; with a 3x3 window (several taps) too.
+        for (n, act) in [(64, Activation.relu6), (72, .none), (200, .relu), (1000, .relu6)] {
+            check(ConvShape(inChannels: 37, outChannels: n, kernel: 1, activation: act), height: 7, width: 7,
+                  residual: n != 1000, seed: UInt64(n))
+            check(ConvShape(inChannels: 129, outChannels: n, kernel: 1, activation: act), height: 1, width: 1,
+                  residual: n == 72, seed: UInt64(n + 1))
+        }
+        check(ConvShape(inChannels: 5, outChannels: 80, kernel: 3, padding: 1, activation: .relu6), height: 7, width: 7,
+              residual: true)
     }
 
     func testDenseAndGroupedEdges() {
