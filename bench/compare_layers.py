@@ -39,7 +39,8 @@ def ort_units(graph):
             nodes.setdefault(e["name"][:-12], (e["args"].get("op_name"), []))[1].append(e["dur"])
     times = [statistics.median(d[-30:]) / 1000 for op, d in nodes.values()
              if op in ("Conv", "Gemm", "GlobalAveragePool", "ReorderOutput", "Flatten")]
-    units = {"stem": times[0], "b0": sum(times[1:3]), "b1": sum(times[3:6]), "b2": sum(times[6:9]),
+    # Corral runs the stem and block 0 as one fused step.
+    units = {"stem+b0": times[0] + sum(times[1:3]), "b1": sum(times[3:6]), "b2": sum(times[6:9]),
              "b3": sum(times[9:12])}
     names = [f"b{b}.{part}" for b in range(4, 16) for part in ("exp", "dw", "proj")] + ["conv_head"]
     units.update(zip(names, times[12:49]))
@@ -56,8 +57,11 @@ def corral_units(binary):
         if not m:
             continue
         name, ms = m.group(1), float(m.group(2))
-        if name in ("_conv_stem", "_conv_head", "head"):
-            units[{"_conv_stem": "stem", "_conv_head": "conv_head", "head": "head"}[name]] = ms
+        if name in ("_conv_stem", "_blocks.0", "_conv_stem+_blocks.0"):   # fused together, or (older builds) not
+            units["stem+b0"] = units.get("stem+b0", 0) + ms
+            continue
+        if name in ("_conv_head", "head"):
+            units[{"_conv_head": "conv_head", "head": "head"}[name]] = ms
             continue
         b = re.match(r"_blocks\.(\d+)(?:\._(\w+))?", name)
         part = {None: "", "expand_conv": ".exp", "depthwise_conv": ".dw", "project_conv": ".proj"}[b.group(2)]

@@ -24,6 +24,10 @@ final class Network {
         return 1024 * 1024
     }()
 
+    /// Whether a dense first conv (EfficientNet's stem) may open a fused block; `CORRAL_FUSE_STEM=0`
+    /// keeps it a layer of its own, for side-by-side benchmarks.
+    nonisolated(unsafe) static var fuseStem = ProcessInfo.processInfo.environment["CORRAL_FUSE_STEM"] != "0"
+
     /// Per step: a readable name, and time spent while `Conv2D.profiling` is on (per-layer profile).
     let stepNames: [String]
     private(set) var stepNanoseconds: [UInt64]
@@ -152,11 +156,15 @@ final class Network {
         var out: [Step] = [], outNames: [String] = []
         var i = 0
         while i < steps.count {
-            if let e = conv(i), FusedMBConv.isPlainPointwise(e.0.shape), e.residual == nil, readers[e.output] == 1,
+            // The first conv of a fused block is the block's 1x1 expand, or, for EfficientNet's first
+            // block (which has no expand), the stem before it: a 3x3/2 conv whose 112x112x32 output
+            // (1.6 MB) would otherwise go to memory and come back for the depthwise.
+            if let e = conv(i), e.0.kind == .pointwise || (e.0.kind == .dense && fuseStem), e.residual == nil, readers[e.output] == 1,
                let d = conv(i + 1), d.input == e.output, tail(i + 1), let p = conv(i + 2) {
                 out.append(.fused(FusedMBConv(expand: e.0, depthwise: d.0, project: p.0), input: e.input,
                                   residual: p.residual, output: p.output))
-                outNames.append(block(names[i]) + " (fused)")
+                let name = block(names[i]) == block(names[i + 1]) ? block(names[i]) : names[i] + "+" + block(names[i + 1])
+                outNames.append(name + " (fused)")
                 i += 3
             } else if let d = conv(i), tail(i), let p = conv(i + 1) {
                 out.append(.fused(FusedMBConv(expand: nil, depthwise: d.0, project: p.0), input: d.input,

@@ -16,7 +16,9 @@ import Foundation
 /// image, or its part of an image at batch 1) are the halo rows computed twice.
 ///
 /// The expand is optional (EfficientNet's first block has none): the depthwise then reads its band
-/// straight from the input.
+/// straight from the input. It need not be a 1x1: any dense conv computes its rows a band at a time
+/// (`Conv2D.forwardRows`), so EfficientNet's 3x3/2 stem can take the place of block 0's missing
+/// expand and its 112x112 output never leaves L2 either.
 public final class FusedMBConv: @unchecked Sendable {
     public let expand: Conv2D?
     public let depthwise: Conv2D
@@ -47,7 +49,7 @@ public final class FusedMBConv: @unchecked Sendable {
 
     public init(expand: Conv2D?, depthwise: Conv2D, project: Conv2D, bandRows: Int? = nil) {
         if let e = expand {
-            precondition(FusedMBConv.isPlainPointwise(e.shape), "fused block: expand must be a plain 1x1 conv")
+            precondition(e.depthwisePlan == nil, "fused block: the first conv must not be depthwise")
             precondition(e.shape.outChannels == depthwise.shape.inChannels, "fused block: expand/depthwise channels differ")
         }
         guard let plan = depthwise.depthwisePlan else { preconditionFailure("fused block: middle conv must be depthwise") }
@@ -66,14 +68,22 @@ public final class FusedMBConv: @unchecked Sendable {
     public var inChannels: Int { expand?.shape.inChannels ?? depthwise.shape.inChannels }
     public var outChannels: Int { project.shape.outChannels }
 
+    /// The depthwise conv's input size for a block input of height x width: the expand's output (a
+    /// strided stem halves it; a 1x1 keeps it).
+    func middleSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        expand?.outputSize(height: height, width: width) ?? (height, width)
+    }
+
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
-        depthwise.outputSize(height: height, width: width)
+        let (mh, mw) = middleSize(height: height, width: width)
+        return depthwise.outputSize(height: mh, width: mw)
     }
 
     public func flops(height: Int, width: Int) -> Double {
+        let (mh, mw) = middleSize(height: height, width: width)
         let (oh, ow) = outputSize(height: height, width: width)
         return (expand?.shape.flops(height: height, width: width) ?? 0)
-            + depthwise.shape.flops(height: height, width: width) + project.shape.flops(height: oh, width: ow)
+            + depthwise.shape.flops(height: mh, width: mw) + project.shape.flops(height: oh, width: ow)
     }
 
     /// Expand, depthwise and project nanoseconds since the last call (profiling only).
@@ -84,12 +94,13 @@ public final class FusedMBConv: @unchecked Sendable {
         return [t[0], t[1], t[2]]
     }
 
-    /// Floats of scratch one worker needs for bands of `band` output rows.
+    /// Floats of scratch one worker needs for bands of `band` output rows (block input height x width).
     func scratchFloats(band: Int, height: Int, width: Int) -> (expanded: Int, depthwise: Int) {
         let d = depthwise.shape
+        let (mh, mw) = middleSize(height: height, width: width)
         let (_, ow) = outputSize(height: height, width: width)
-        let rows = min(height, (band - 1) * d.strideH + d.kernelH)
-        let e = expand == nil ? 0 : rows * width * d.inChannels
+        let rows = min(mh, (band - 1) * d.strideH + d.kernelH)
+        let e = expand == nil ? 0 : rows * mw * d.inChannels
         return (e, band * ow * d.outChannels)
     }
 
@@ -152,8 +163,9 @@ public final class FusedMBConv: @unchecked Sendable {
                          expanded e: UnsafeMutablePointer<Float>, depthwiseOut d: UnsafeMutablePointer<Float>) {
         let ds = depthwise.shape
         let (oh, ow) = outputSize(height: height, width: width)
+        let (mh, mw) = middleSize(height: height, width: width)
         let cin = inChannels, cm = ds.inChannels, cout = outChannels
-        let rowFloats = width * cm
+        let rowFloats = mw * cm
         let image = input + n * height * width * cin
         var eLo = 0, eHi = 0   // image rows held in `e` (e row 0 = image row eLo)
         // Stage times only while profiling; a vector, not an array, and updated through `lap`'s inout
@@ -173,7 +185,7 @@ public final class FusedMBConv: @unchecked Sendable {
         while o0 < oyEnd {
             let o1 = min(o0 + band, oyEnd)
             let lo = max(0, o0 * ds.strideH - ds.padTop)
-            let hi = min(height, (o1 - 1) * ds.strideH - ds.padTop + ds.kernelH)
+            let hi = min(mh, (o1 - 1) * ds.strideH - ds.padTop + ds.kernelH)
             let bandInput: UnsafePointer<Float>
             if let ex = expand {
                 var have = 0
@@ -183,8 +195,10 @@ public final class FusedMBConv: @unchecked Sendable {
                     if lo > eLo { memmove(e, e + (lo - eLo) * rowFloats, have * rowFloats * 4) }
                 }
                 if hi > lo + have {
-                    ex.forwardSerial(input: image + (lo + have) * width * cin, batch: 1, height: hi - lo - have, width: width,
-                                     output: e + have * rowFloats, residual: nil)
+                    // Rows lo + have ..< hi of the expand's output (of a 1x1, the same input rows; of a
+                    // strided stem, the input rows its windows cover).
+                    ex.forwardRows(input: image, height: height, width: width, oy0: lo + have, oy1: hi,
+                                   output: e + have * rowFloats)
                 }
                 eLo = lo; eHi = hi
                 bandInput = UnsafePointer(e)
@@ -192,7 +206,7 @@ public final class FusedMBConv: @unchecked Sendable {
                 bandInput = image + lo * rowFloats
             }
             FusedMBConv.lap(0, profiling, &stages, &t0)
-            dw.forwardRows(band: bandInput, bandRow0: lo, height: height, width: width, oy0: o0, oy1: o1,
+            dw.forwardRows(band: bandInput, bandRow0: lo, height: mh, width: mw, oy0: o0, oy1: o1,
                            output: d, residual: nil)
             FusedMBConv.lap(1, profiling, &stages, &t0)
             let outOffset = ((n * oh) + o0) * ow * cout

@@ -121,21 +121,28 @@ struct GemmConvPlan {
     }
 
     func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
-                 output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
+                 output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool,
+                 pixels: Range<Int>? = nil) {
         if MulAddChoice.fused {
-            run(FusedMulAdd.self, input: input, batch: batch, height: height, width: width, output: output, residual: residual, pool: pool)
+            run(FusedMulAdd.self, input: input, batch: batch, height: height, width: width, output: output, residual: residual,
+                pool: pool, pixels: pixels)
         } else {
-            run(SplitMulAdd.self, input: input, batch: batch, height: height, width: width, output: output, residual: residual, pool: pool)
+            run(SplitMulAdd.self, input: input, batch: batch, height: height, width: width, output: output, residual: residual,
+                pool: pool, pixels: pixels)
         }
     }
 
+    /// Output pixels `pixels` (of all batch x OH x OW; default all of them) into `output`, which holds
+    /// the first of those pixels (a fused block computes a band of rows of a KxK conv this way).
     func run<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
-                        output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool) {
+                        output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool,
+                        pixels: Range<Int>? = nil) {
         let s = shape
         let (oh, ow) = s.outputSize(height: height, width: width)
         let mr = GemmConvPlan.tileRows, nr = GemmConvPlan.panelWidth
-        let m = batch * oh * ow
-        let tiles = (m + mr - 1) / mr
+        let mStart = pixels?.lowerBound ?? 0
+        let m = pixels?.upperBound ?? batch * oh * ow
+        let tiles = (m - mStart + mr - 1) / mr
         let cin = s.inChannels, cout = s.outChannels
         let taps = self.taps
         let mode = self.mode, panels = self.panels, panelsPerBlock = self.panelsPerBlock
@@ -153,19 +160,19 @@ struct GemmConvPlan {
         pool.parallelRanges(tiles) { _, range in
             ThreadScratch.with(UnsafePointer<Float>.self, count: taps * mr * blockTiles) { table in
                 if blockTiles > 1 {
-                    var cursor = geometry.cursor(at: range.lowerBound * mr)
+                    var cursor = geometry.cursor(at: mStart + range.lowerBound * mr)
                     var t0 = range.lowerBound
                     while t0 < range.upperBound {
                         let nt = min(blockTiles, range.upperBound - t0)
-                        let m0 = t0 * mr
+                        let m0 = mStart + t0 * mr
                         var mValid = mr
                         for i in 0..<nt {
                             mValid = min(mr, m - (m0 + i * mr))
                             geometry.fill(table + i * taps * mr, m0: m0 + i * mr, mValid: mValid, cursor: &cursor)
                         }
                         gemmKernel6x16(f, rows: table, taps: taps, kOffset: 0, kp: cin, b: packed, panelStride: taps * cin * nr,
-                                       panels: panels, bias: bias, out: output + m0 * cout, ldo: cout,
-                                       residual: residual.map { $0 + m0 * cout }, mValid: mValid, nLast: nLastAll,
+                                       panels: panels, bias: bias, out: output + (m0 - mStart) * cout, ldo: cout,
+                                       residual: residual.map { $0 + (m0 - mStart) * cout }, mValid: mValid, nLast: nLastAll,
                                        act: s.activation, tiles: nt, tableStride: taps * mr)
                         t0 += nt
                     }
@@ -175,8 +182,8 @@ struct GemmConvPlan {
                 while pb < panels {
                     let pe = min(pb + panelsPerBlock, panels)
                     let nLast = pe == panels ? nLastAll : nr
-                    var cursor = geometry.cursor(at: range.lowerBound * mr)
-                    var m0 = range.lowerBound * mr
+                    var cursor = geometry.cursor(at: mStart + range.lowerBound * mr)
+                    var m0 = mStart + range.lowerBound * mr
                     for _ in range {
                         let mValid = min(mr, m - m0)
                         // A dense KxK tile whose windows all lie inside the image horizontally reads each
@@ -190,8 +197,8 @@ struct GemmConvPlan {
                         } else {
                             geometry.fill(table, m0: m0, mValid: mValid, cursor: &cursor)
                         }
-                        let out = output + m0 * cout
-                        let res = residual.map { $0 + m0 * cout }
+                        let out = output + (m0 - mStart) * cout
+                        let res = residual.map { $0 + (m0 - mStart) * cout }
                         switch mode {
                         case .dense where s.groups == 1:
                             // Every panel reads the same K: one call covers the whole panel block.

@@ -14,12 +14,25 @@ final class FusedBlockTests: XCTestCase {
         var weights: [(ConvShape, [Float], [Float])]
     }
 
+    /// stem: the first conv is a 3x3/2 'SAME' conv (EfficientNet's stem standing in for block 0's
+    /// missing expand) instead of a 1x1.
     func makeBlock(cin: Int, mid: Int, cout: Int, kernel: Int, stride: Int, height: Int, width: Int,
-                   expand: Bool, rng: inout SeededRNG) -> Block {
+                   expand: Bool, stem: Bool = false, rng: inout SeededRNG) -> Block {
+        var shapes: [ConvShape] = []
+        var (height, width) = (height, width)
+        if expand && stem {
+            let sh = ConvShape.samePadding(input: height, kernel: 3, stride: 2)
+            let sw = ConvShape.samePadding(input: width, kernel: 3, stride: 2)
+            let s = ConvShape(inChannels: cin, outChannels: mid, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2,
+                              padTop: sh.before, padLeft: sw.before, padBottom: sh.after, padRight: sw.after,
+                              activation: .relu6)
+            shapes.append(s)
+            (height, width) = s.outputSize(height: height, width: width)
+        } else if expand {
+            shapes.append(ConvShape(inChannels: cin, outChannels: mid, kernel: 1, activation: .relu6))
+        }
         let ph = ConvShape.samePadding(input: height, kernel: kernel, stride: stride)
         let pw = ConvShape.samePadding(input: width, kernel: kernel, stride: stride)
-        var shapes: [ConvShape] = []
-        if expand { shapes.append(ConvShape(inChannels: cin, outChannels: mid, kernel: 1, activation: .relu6)) }
         shapes.append(ConvShape(inChannels: mid, outChannels: mid, kernelH: kernel, kernelW: kernel, strideH: stride,
                                 strideW: stride, padTop: ph.before, padLeft: pw.before, padBottom: ph.after,
                                 padRight: pw.after, groups: mid, activation: .relu6))
@@ -37,12 +50,12 @@ final class FusedBlockTests: XCTestCase {
     }
 
     func check(cin: Int, mid: Int, cout: Int, kernel: Int, stride: Int, height: Int, width: Int,
-               expand: Bool = true, residual: Bool = false, batches: [Int] = [1, 2, 3], bands: [Int?] = [nil, 1, 2, 3],
-               seed: UInt64 = 1, file: StaticString = #filePath, line: UInt = #line) {
+               expand: Bool = true, stem: Bool = false, residual: Bool = false, batches: [Int] = [1, 2, 3],
+               bands: [Int?] = [nil, 1, 2, 3], seed: UInt64 = 1, file: StaticString = #filePath, line: UInt = #line) {
         var rng = SeededRNG(seed: seed)
         let block = makeBlock(cin: cin, mid: expand ? mid : cin, cout: cout, kernel: kernel, stride: stride,
-                              height: height, width: width, expand: expand, rng: &rng)
-        let (oh, ow) = block.depthwise.outputSize(height: height, width: width)
+                              height: height, width: width, expand: expand, stem: stem, rng: &rng)
+        let (oh, ow) = block.weights.reduce((height, width)) { $1.0.outputSize(height: $0.0, width: $0.1) }
         for batch in batches {
             let x = (0..<(batch * height * width * cin)).map { _ in rng.nextSigned() }
             let r: [Float]? = residual ? (0..<(batch * oh * ow * cout)).map { _ in rng.nextSigned() } : nil
@@ -68,7 +81,7 @@ final class FusedBlockTests: XCTestCase {
                             }
                         }
                     }
-                    let what = "\(height)x\(width) \(cin)->\(mid)->\(cout) k\(kernel) s\(stride) expand \(expand) residual \(residual) batch \(batch) band \(band.map(String.init) ?? "auto") threads \(threads)"
+                    let what = "\(height)x\(width) \(cin)->\(mid)->\(cout) k\(kernel) s\(stride) expand \(expand) stem \(stem) residual \(residual) batch \(batch) band \(band.map(String.init) ?? "auto") threads \(threads)"
                     XCTAssertLessThanOrEqual(maxRelativeError(y, expected), 1e-5, "fused vs reference: " + what, file: file, line: line)
                     XCTAssertLessThanOrEqual(maxRelativeError(y, unfused), 1e-5, "fused vs layers: " + what, file: file, line: line)
                 }
@@ -121,6 +134,14 @@ final class FusedBlockTests: XCTestCase {
         check(cin: 32, mid: 32, cout: 16, kernel: 3, stride: 1, height: 9, width: 7, expand: false)
         check(cin: 19, mid: 19, cout: 19, kernel: 5, stride: 2, height: 13, width: 11, expand: false, seed: 6)
         check(cin: 19, mid: 19, cout: 19, kernel: 3, stride: 1, height: 13, width: 11, expand: false, residual: true, seed: 7)
+    }
+
+    /// EfficientNet's stem as the first conv of block 0: a 3x3/2 conv on 3 channels computed a band of
+    /// its output rows at a time, odd and even sizes ('SAME' pads differ), halo rows kept across bands.
+    func testStemAsTheFirstConv() {
+        check(cin: 3, mid: 32, cout: 16, kernel: 3, stride: 1, height: 17, width: 15, stem: true)
+        check(cin: 3, mid: 20, cout: 24, kernel: 3, stride: 1, height: 12, width: 29, stem: true, bands: [nil, 1, 4], seed: 11)
+        check(cin: 3, mid: 19, cout: 19, kernel: 5, stride: 2, height: 21, width: 18, stem: true, residual: false, seed: 12)
     }
 
     func testBandLargerThanImageAndTinyImages() {

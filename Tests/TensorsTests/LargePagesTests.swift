@@ -55,13 +55,14 @@ final class LargePagesTests: XCTestCase {
             return Int(bitPattern: p)
         }
         XCTAssertEqual(bigger % 64, 0)
-        var other = 0
+        final class Box: @unchecked Sendable { var value = 0 }   // written by one thread, read after the wait
+        let other = Box()
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            other = ThreadScratch.with(Float.self, count: 100) { Int(bitPattern: $0) }
+            other.value = ThreadScratch.with(Float.self, count: 100) { Int(bitPattern: $0) }
             done.signal()
         }
         done.wait()
-        XCTAssertNotEqual(other, bigger, "two threads must not share a scratch buffer")
+        XCTAssertNotEqual(other.value, bigger, "two threads must not share a scratch buffer")
     }
 }
