@@ -230,21 +230,33 @@ struct GemmConvPlan {
     }
 
     /// One 16-channel panel of a 4- or 8-channels-per-group conv for one row tile: two 8-channel halves
-    /// on the pair kernels.
+    /// on the pair kernels, compiled once per activation (chosen here, once per panel).
     @inline(__always)
     private func runGroupedPanel<F: MulAdd>(_ f: F.Type, p: Int, table: UnsafePointer<UnsafePointer<Float>>,
                                             out: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, mValid: Int) {
-        let nr = GemmConvPlan.panelWidth, cout = shape.outChannels
+        switch shape.activation {
+        case .none: runGroupedPanel(f, NoActivation.self, p: p, table: table, out: out, residual: residual, mValid: mValid)
+        case .relu: runGroupedPanel(f, ReLU.self, p: p, table: table, out: out, residual: residual, mValid: mValid)
+        case .relu6: runGroupedPanel(f, ReLU6.self, p: p, table: table, out: out, residual: residual, mValid: mValid)
+        }
+    }
+
+    @inline(__always)
+    private func runGroupedPanel<F: MulAdd, A: ActivationKind>(_ f: F.Type, _ a: A.Type, p: Int,
+                                                               table: UnsafePointer<UnsafePointer<Float>>,
+                                                               out: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                                                               mValid: Int) {
+        let nr = GemmConvPlan.panelWidth
         for h in 0..<2 {
             let c0 = p * nr + h * 8
             if mode == .groups8 {
-                microKernel6x8Groups8Pairs(f, rows: table, taps: taps, kOffset: c0, b: packed + c0 * taps * 8, bias: bias + c0,
-                                           out: out + c0, ldo: cout, residual: residual.map { $0 + c0 },
-                                           mValid: mValid, act: shape.activation)
+                microKernel6x8Groups8Pairs(f, a, rows: table, taps: taps, kOffset: c0, b: packed + c0 * taps * 8, bias: bias + c0,
+                                           out: out + c0, ldo: shape.outChannels, residual: residual.map { $0 + c0 },
+                                           mValid: mValid)
             } else {
-                microKernel6x8Groups4Pairs(f, rows: table, taps: taps, kOffset: c0, b: packed + c0 * taps * 4, bias: bias + c0,
-                                           out: out + c0, ldo: cout, residual: residual.map { $0 + c0 },
-                                           mValid: mValid, act: shape.activation)
+                microKernel6x8Groups4Pairs(f, a, rows: table, taps: taps, kOffset: c0, b: packed + c0 * taps * 4, bias: bias + c0,
+                                           out: out + c0, ldo: shape.outChannels, residual: residual.map { $0 + c0 },
+                                           mValid: mValid)
             }
         }
     }

@@ -281,7 +281,6 @@ func gemmPanel6x8<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Unsa
                                                 kOffset: Int, kp: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                                 out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
                                                 mValid: Int, nValid: Int) {
-    let act = A.activation
     let b0 = bias.vec(0)
     var c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0
     var bp = b
@@ -304,20 +303,5 @@ func gemmPanel6x8<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Unsa
             bp += 16
         }
     }
-    if mValid == 6 && nValid == 8 {
-        storeRow8(A.self, out, residual, c0)
-        storeRow8(A.self, out + ldo, residual.map { $0 + ldo }, c1)
-        storeRow8(A.self, out + 2 * ldo, residual.map { $0 + 2 * ldo }, c2)
-        storeRow8(A.self, out + 3 * ldo, residual.map { $0 + 3 * ldo }, c3)
-        storeRow8(A.self, out + 4 * ldo, residual.map { $0 + 4 * ldo }, c4)
-        storeRow8(A.self, out + 5 * ldo, residual.map { $0 + 5 * ldo }, c5)
-        return
-    }
-    let z = Vec()
-    storeRow16(out, residual, c0, z, nValid, act)
-    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, c1, z, nValid, act) }
-    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, c2, z, nValid, act) }
-    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, c3, z, nValid, act) }
-    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, c4, z, nValid, act) }
-    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, c5, z, nValid, act) }
+    storeRows8(A.self, (c0, c1, c2, c3, c4, c5), out: out, ldo: ldo, residual: residual, mValid: mValid, nValid: nValid)
 }

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Variants of the 6x16 micro-kernel for grouped convolutions with 4 or 8 channels per group; packed
 /// weights hold only the nonzero (in-group) products.
 
@@ -12,24 +14,11 @@
 ///
 /// rows[t * 6 + r] + kOffset: the two groups' 8 input channels. b: [tap][q < 2][group < 2][j < 4][e < 2].
 /// bias: the 8 outputs' biases in channel order.
-@inline(__always)
-func microKernel6x8Groups4Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int,
-                                           b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                           out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
-                                           mValid: Int, act: Activation) {
-    switch act {
-    case .none: microKernel6x8Groups4Pairs(F.self, NoActivation.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
-    case .relu: microKernel6x8Groups4Pairs(F.self, ReLU.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
-    case .relu6: microKernel6x8Groups4Pairs(F.self, ReLU6.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
-    }
-}
-
 @inline(never)
 func microKernel6x8Groups4Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int,
                                            b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                            out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
                                            mValid: Int) {
-    let act = A.activation
     var c00 = Vec(), c01 = Vec()
     var c10 = Vec(), c11 = Vec()
     var c20 = Vec(), c21 = Vec()
@@ -37,9 +26,7 @@ func microKernel6x8Groups4Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Ty
     var c40 = Vec(), c41 = Vec()
     var c50 = Vec(), c51 = Vec()
     var bp = b
-    @inline(__always) func pair(_ p: UnsafePointer<Float>) -> Vec {
-        unsafeBitCast(SIMD4<Double>(repeating: UnsafeRawPointer(p).loadUnaligned(as: Double.self)), to: Vec.self)
-    }
+    @inline(__always) func pair(_ p: UnsafePointer<Float>) -> Vec { corral_broadcast_pair(p) }
     for t in 0..<taps {
         let r = rows + t * 6
         let a0 = r[0] + kOffset
@@ -60,29 +47,8 @@ func microKernel6x8Groups4Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Ty
             bp += 16
         }
     }
-    let bv = bias.vec(0)
-    @inline(__always) func sums(_ g0: Vec, _ g1: Vec) -> Vec {
-        let even = Vec(g0[0], g0[2], g0[4], g0[6], g1[0], g1[2], g1[4], g1[6])
-        let odd = Vec(g0[1], g0[3], g0[5], g0[7], g1[1], g1[3], g1[5], g1[7])
-        return even + odd + bv
-    }
-    if mValid == 6 {
-        // A full tile: straight-line residual, activation and stores.
-        storeRow8(A.self, out, residual, sums(c00, c01))
-        storeRow8(A.self, out + ldo, residual.map { $0 + ldo }, sums(c10, c11))
-        storeRow8(A.self, out + 2 * ldo, residual.map { $0 + 2 * ldo }, sums(c20, c21))
-        storeRow8(A.self, out + 3 * ldo, residual.map { $0 + 3 * ldo }, sums(c30, c31))
-        storeRow8(A.self, out + 4 * ldo, residual.map { $0 + 4 * ldo }, sums(c40, c41))
-        storeRow8(A.self, out + 5 * ldo, residual.map { $0 + 5 * ldo }, sums(c50, c51))
-        return
-    }
-    let z = Vec()
-    storeRow16(out, residual, sums(c00, c01), z, 8, act)
-    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, sums(c10, c11), z, 8, act) }
-    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, sums(c20, c21), z, 8, act) }
-    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, sums(c30, c31), z, 8, act) }
-    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, sums(c40, c41), z, 8, act) }
-    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, sums(c50, c51), z, 8, act) }
+    storePairSums(A.self, (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51), bias: bias, out: out, ldo: ldo,
+                  residual: residual, mValid: mValid)
 }
 
 /// Grouped convolution with 8 input and 8 output channels per group, in the same pair form as
@@ -92,24 +58,11 @@ func microKernel6x8Groups4Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Ty
 /// session 1's, needed 12 broadcasts).
 ///
 /// rows[t * 6 + r] + kOffset: the group's 8 input channels. b: [tap][q < 4][j < 8][e < 2].
-@inline(__always)
-func microKernel6x8Groups8Pairs<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int,
-                                           b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                           out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
-                                           mValid: Int, act: Activation) {
-    switch act {
-    case .none: microKernel6x8Groups8Pairs(F.self, NoActivation.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
-    case .relu: microKernel6x8Groups8Pairs(F.self, ReLU.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
-    case .relu6: microKernel6x8Groups8Pairs(F.self, ReLU6.self, rows: rows, taps: taps, kOffset: kOffset, b: b, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mValid)
-    }
-}
-
 @inline(never)
 func microKernel6x8Groups8Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int,
                                            b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                            out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
                                            mValid: Int) {
-    let act = A.activation
     var c00 = Vec(), c01 = Vec()
     var c10 = Vec(), c11 = Vec()
     var c20 = Vec(), c21 = Vec()
@@ -117,9 +70,7 @@ func microKernel6x8Groups8Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Ty
     var c40 = Vec(), c41 = Vec()
     var c50 = Vec(), c51 = Vec()
     var bp = b
-    @inline(__always) func pair(_ p: UnsafePointer<Float>) -> Vec {
-        unsafeBitCast(SIMD4<Double>(repeating: UnsafeRawPointer(p).loadUnaligned(as: Double.self)), to: Vec.self)
-    }
+    @inline(__always) func pair(_ p: UnsafePointer<Float>) -> Vec { corral_broadcast_pair(p) }
     for t in 0..<taps {
         let r = rows + t * 6
         let a0 = r[0] + kOffset
@@ -146,29 +97,48 @@ func microKernel6x8Groups8Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Ty
             bp += 16
         }
     }
+    storePairSums(A.self, (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51), bias: bias, out: out, ldo: ldo,
+                  residual: residual, mValid: mValid)
+}
+
+/// The pair kernels' epilogue: each pixel's two accumulators hold (even, odd) partial sums of 8
+/// outputs; add the pairs, put the lanes in channel order, + bias, + residual, activation, store the
+/// valid pixels (straight-line for a full tile).
+@inline(__always)
+func storePairSums<A: ActivationKind>(_: A.Type, _ c: (Vec, Vec, Vec, Vec, Vec, Vec, Vec, Vec, Vec, Vec, Vec, Vec),
+                                      bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldo: Int,
+                                      residual: UnsafePointer<Float>?, mValid: Int) {
     let bv = bias.vec(0)
     @inline(__always) func sums(_ lo: Vec, _ hi: Vec) -> Vec {
         let even = Vec(lo[0], lo[2], lo[4], lo[6], hi[0], hi[2], hi[4], hi[6])
         let odd = Vec(lo[1], lo[3], lo[5], lo[7], hi[1], hi[3], hi[5], hi[7])
         return even + odd + bv
     }
-    if mValid == 6 {
-        // A full tile: straight-line residual, activation and stores.
-        storeRow8(A.self, out, residual, sums(c00, c01))
-        storeRow8(A.self, out + ldo, residual.map { $0 + ldo }, sums(c10, c11))
-        storeRow8(A.self, out + 2 * ldo, residual.map { $0 + 2 * ldo }, sums(c20, c21))
-        storeRow8(A.self, out + 3 * ldo, residual.map { $0 + 3 * ldo }, sums(c30, c31))
-        storeRow8(A.self, out + 4 * ldo, residual.map { $0 + 4 * ldo }, sums(c40, c41))
-        storeRow8(A.self, out + 5 * ldo, residual.map { $0 + 5 * ldo }, sums(c50, c51))
+    storeRows8(A.self, (sums(c.0, c.1), sums(c.2, c.3), sums(c.4, c.5), sums(c.6, c.7), sums(c.8, c.9), sums(c.10, c.11)),
+               out: out, ldo: ldo, residual: residual, mValid: mValid, nValid: 8)
+}
+
+/// Six pixels' 8 outputs (the first `nValid` valid) into rows `ldo` apart: + residual, activation,
+/// store; straight-line for a full tile, only the valid pixels and lanes otherwise.
+@inline(__always)
+func storeRows8<A: ActivationKind>(_: A.Type, _ r: (Vec, Vec, Vec, Vec, Vec, Vec), out: UnsafeMutablePointer<Float>, ldo: Int,
+                                   residual: UnsafePointer<Float>?, mValid: Int, nValid: Int) {
+    if mValid == 6 && nValid == 8 {
+        storeRow8(A.self, out, residual, r.0)
+        storeRow8(A.self, out + ldo, residual.map { $0 + ldo }, r.1)
+        storeRow8(A.self, out + 2 * ldo, residual.map { $0 + 2 * ldo }, r.2)
+        storeRow8(A.self, out + 3 * ldo, residual.map { $0 + 3 * ldo }, r.3)
+        storeRow8(A.self, out + 4 * ldo, residual.map { $0 + 4 * ldo }, r.4)
+        storeRow8(A.self, out + 5 * ldo, residual.map { $0 + 5 * ldo }, r.5)
         return
     }
-    let z = Vec()
-    storeRow16(out, residual, sums(c00, c01), z, 8, act)
-    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, sums(c10, c11), z, 8, act) }
-    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, sums(c20, c21), z, 8, act) }
-    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, sums(c30, c31), z, 8, act) }
-    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, sums(c40, c41), z, 8, act) }
-    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, sums(c50, c51), z, 8, act) }
+    let z = Vec(), act = A.activation
+    storeRow16(out, residual, r.0, z, nValid, act)
+    if mValid > 1 { storeRow16(out + 1 * ldo, residual.map { $0 + 1 * ldo }, r.1, z, nValid, act) }
+    if mValid > 2 { storeRow16(out + 2 * ldo, residual.map { $0 + 2 * ldo }, r.2, z, nValid, act) }
+    if mValid > 3 { storeRow16(out + 3 * ldo, residual.map { $0 + 3 * ldo }, r.3, z, nValid, act) }
+    if mValid > 4 { storeRow16(out + 4 * ldo, residual.map { $0 + 4 * ldo }, r.4, z, nValid, act) }
+    if mValid > 5 { storeRow16(out + 5 * ldo, residual.map { $0 + 5 * ldo }, r.5, z, nValid, act) }
 }
 
 /// Eight outputs of one pixel: + residual, activation, one store.

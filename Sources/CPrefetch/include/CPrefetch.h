@@ -31,4 +31,15 @@ static inline __attribute__((always_inline)) void corral_store8(float *p, corral
     __builtin_memcpy(p, &v, sizeof v);
 }
 
+/* Two consecutive floats repeated four times (a 64-bit broadcast from memory, no shuffle), for the
+ * grouped pair kernels. In C for the same reason as the store: Swift's `loadUnaligned(as: Double)`
+ * stayed an out-of-line call in the larger (ReLU6) specialisations of those kernels. */
+typedef double corral_double4 __attribute__((ext_vector_type(4)));
+static inline __attribute__((always_inline)) corral_float8 corral_broadcast_pair(const float *p) {
+    double d;
+    __builtin_memcpy(&d, p, sizeof d);
+    corral_double4 v = d;
+    return (corral_float8)v;
+}
+
 #endif
