@@ -118,7 +118,8 @@ enum LargePages {
 }
 
 /// One growable, 64-byte-aligned scratch buffer per thread, for kernels' short-lived working memory
-/// (a depthwise ring of padded rows, a GEMM tile's pointer table).
+/// (a depthwise ring of padded rows, a GEMM tile's pointer table), taken from `LargePages` like the
+/// weights and arenas.
 ///
 /// Why: `withUnsafeTemporaryAllocation` uses the stack only up to 1 KB on Linux and otherwise calls
 /// malloc and free on every use; a depthwise ring is 22-40 KB and is taken once per band of a fused
@@ -132,7 +133,7 @@ enum ThreadScratch {
         var key = pthread_key_t()
         let status = pthread_key_create(&key) { raw in
             guard let slot = raw?.assumingMemoryBound(to: Slot.self) else { return }
-            slot.pointee.base.map { Foundation.free($0) }
+            slot.pointee.base.map(LargePages.free)
             slot.deallocate()
         }
         precondition(status == 0, "pthread_key_create failed (\(status))")
@@ -160,12 +161,9 @@ enum ThreadScratch {
     }
 
     private static func grow(_ slot: UnsafeMutablePointer<Slot>, to bytes: Int) {
-        slot.pointee.base.map { Foundation.free($0) }
-        var p: UnsafeMutableRawPointer?
+        slot.pointee.base.map(LargePages.free)
         let size = (bytes + 4095) / 4096 * 4096
-        let status = posix_memalign(&p, 64, size)   // not inside precondition: -Ounchecked drops its argument
-        guard status == 0, p != nil else { fatalError("scratch: cannot allocate \(size) bytes") }
-        slot.pointee.base = p
+        slot.pointee.base = LargePages.allocate(bytes: size)
         slot.pointee.bytes = size
     }
 }
