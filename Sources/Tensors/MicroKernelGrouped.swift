@@ -26,7 +26,6 @@ func microKernel6x8Groups4Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Ty
     var c40 = Vec(), c41 = Vec()
     var c50 = Vec(), c51 = Vec()
     var bp = b
-    @inline(__always) func pair(_ p: UnsafePointer<Float>) -> Vec { corral_broadcast_pair(p) }
     for t in 0..<taps {
         let r = rows + t * 6
         let a0 = r[0] + kOffset
@@ -38,12 +37,12 @@ func microKernel6x8Groups4Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Ty
         for q in 0..<2 {
             let b0 = bp.vec(0), b1 = bp.vec(8)
             let k0 = 2 * q, k1 = 4 + 2 * q
-            F.madd(&c00, pair(a0 + k0), b0); F.madd(&c01, pair(a0 + k1), b1)
-            F.madd(&c10, pair(a1 + k0), b0); F.madd(&c11, pair(a1 + k1), b1)
-            F.madd(&c20, pair(a2 + k0), b0); F.madd(&c21, pair(a2 + k1), b1)
-            F.madd(&c30, pair(a3 + k0), b0); F.madd(&c31, pair(a3 + k1), b1)
-            F.madd(&c40, pair(a4 + k0), b0); F.madd(&c41, pair(a4 + k1), b1)
-            F.madd(&c50, pair(a5 + k0), b0); F.madd(&c51, pair(a5 + k1), b1)
+            F.madd(&c00, corral_broadcast_pair(a0 + k0), b0); F.madd(&c01, corral_broadcast_pair(a0 + k1), b1)
+            F.madd(&c10, corral_broadcast_pair(a1 + k0), b0); F.madd(&c11, corral_broadcast_pair(a1 + k1), b1)
+            F.madd(&c20, corral_broadcast_pair(a2 + k0), b0); F.madd(&c21, corral_broadcast_pair(a2 + k1), b1)
+            F.madd(&c30, corral_broadcast_pair(a3 + k0), b0); F.madd(&c31, corral_broadcast_pair(a3 + k1), b1)
+            F.madd(&c40, corral_broadcast_pair(a4 + k0), b0); F.madd(&c41, corral_broadcast_pair(a4 + k1), b1)
+            F.madd(&c50, corral_broadcast_pair(a5 + k0), b0); F.madd(&c51, corral_broadcast_pair(a5 + k1), b1)
             bp += 16
         }
     }
@@ -70,7 +69,6 @@ func microKernel6x8Groups8Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Ty
     var c40 = Vec(), c41 = Vec()
     var c50 = Vec(), c51 = Vec()
     var bp = b
-    @inline(__always) func pair(_ p: UnsafePointer<Float>) -> Vec { corral_broadcast_pair(p) }
     for t in 0..<taps {
         let r = rows + t * 6
         let a0 = r[0] + kOffset
@@ -82,17 +80,17 @@ func microKernel6x8Groups8Pairs<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Ty
         for q in 0..<4 {
             let b0 = bp.vec(0), b1 = bp.vec(8)
             let k = 2 * q
-            let x0 = pair(a0 + k)
+            let x0 = corral_broadcast_pair(a0 + k)
             F.madd(&c00, x0, b0); F.madd(&c01, x0, b1)
-            let x1 = pair(a1 + k)
+            let x1 = corral_broadcast_pair(a1 + k)
             F.madd(&c10, x1, b0); F.madd(&c11, x1, b1)
-            let x2 = pair(a2 + k)
+            let x2 = corral_broadcast_pair(a2 + k)
             F.madd(&c20, x2, b0); F.madd(&c21, x2, b1)
-            let x3 = pair(a3 + k)
+            let x3 = corral_broadcast_pair(a3 + k)
             F.madd(&c30, x3, b0); F.madd(&c31, x3, b1)
-            let x4 = pair(a4 + k)
+            let x4 = corral_broadcast_pair(a4 + k)
             F.madd(&c40, x4, b0); F.madd(&c41, x4, b1)
-            let x5 = pair(a5 + k)
+            let x5 = corral_broadcast_pair(a5 + k)
             F.madd(&c50, x5, b0); F.madd(&c51, x5, b1)
             bp += 16
         }
