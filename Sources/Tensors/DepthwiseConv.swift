@@ -65,7 +65,9 @@ struct DepthwisePlan {
         let (oh, ow) = shape.outputSize(height: height, width: width)
         let c = channels
         if DepthwisePlan.tiled {
-            let chunk = min(oh, DepthwisePlan.tiledTaskRows)
+            // Row tasks only split the work between cores; each task restarts the ring (re-copying
+            // kernelH - strideH rows per tile), so one worker takes the image whole.
+            let chunk = pool.threads == 1 ? oh : min(oh, DepthwisePlan.tiledTaskRows)
             let chunks = (oh + chunk - 1) / chunk
             pool.parallelRanges(batch * chunks) { _, range in
                 ThreadScratch.with(Float.self, count: ringCount(width: width)) { buffer in

@@ -12,8 +12,8 @@ import Foundation
 /// load and store per input vector, after which every tap of every output pixel reads L1 with plain
 /// address arithmetic and no border cases.
 extension DepthwisePlan {
-    /// Output rows per task of the standalone layer: enough tasks for both cores on 14x14 maps and
-    /// up, and few chunk boundaries (each re-copies kernelH - strideH rows of the ring).
+    /// Output rows per task of the standalone layer on several workers: enough tasks for both cores on
+    /// 14x14 maps and up, and few chunk boundaries (each re-copies kernelH - strideH rows of the ring).
     static let tiledTaskRows = 8
 
     /// Columns of the padded buffer: what the output columns read, with output columns rounded up to
@@ -41,7 +41,10 @@ extension DepthwisePlan {
         let s = shape
         // The common windows with their sizes as constants: the inlined body then unrolls the taps,
         // and neighbouring pixels' shared input columns are loaded once (a 3x3 stride-1 group of four
-        // pixels loads 6 input columns per row instead of 12).
+        // pixels loads 6 input columns per row instead of 12). This relies on `ringRows` being inlined
+        // here: in the release binary the specialised `DepthwisePlan` rows/run functions hold ~200
+        // vfmadd instructions (`objdump -d`); a version of `ringRows` without its closure was left out
+        // of line by the optimiser and kept only the 40 of the run-time-size path.
         switch (s.kernelH, s.kernelW, s.strideH, s.strideW) {
         case (3, 3, 1, 1): ringRows(f, 3, 3, 1, 1, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
         case (3, 3, 2, 2): ringRows(f, 3, 3, 2, 2, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)

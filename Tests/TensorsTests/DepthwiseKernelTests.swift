@@ -48,8 +48,9 @@ final class DepthwiseKernelTests: XCTestCase {
         }
     }
 
-    /// Tall and wide maps: 23 rows are three row tasks of the standalone layer (the last one short, each
-    /// refilling its ring), 131 and 400 columns make ring rows far wider than one group of pixels.
+    /// Tall and wide maps: 23 rows are three row tasks of the standalone layer on two threads (the last
+    /// one short, each refilling its ring), one on one thread; 131 and 400 columns make ring rows far
+    /// wider than one group of pixels.
     func testChunking() {
         bothKernels {
             for (h, w) in [(23, 40), (11, 131), (6, 400)] {
