@@ -19,7 +19,7 @@ let package = Package(
     ],
     targets: [
         // C at the bottom: system libraries through pkg-config, one shim that keeps setjmp/longjmp in C,
-        // and one header of prefetch hints.
+        // and one header of kernel helpers (prefetch hints, an unaligned vector store, a pair broadcast).
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
@@ -28,7 +28,7 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O2"])],
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"),
                                  .linkedLibrary("webp"), .linkedLibrary("webpdemux"), .linkedLibrary("z")]),
-        // Prefetch hints for the kernels (static inline, compiled into Tensors' loops).
+        // Kernel helpers Swift cannot express or inline reliably (static inline, compiled into Tensors' loops).
         .target(name: "CPrefetch", path: "Sources/CPrefetch"),
 
         // Swift modules, lowest first.
