@@ -93,12 +93,14 @@ public final class Conv2D: @unchecked Sendable {
     /// Output rows oy0..<oy1 of one image (height x width x Cin at `input`) into `output`, on the calling
     /// thread, without profiling: a fused block computes the rows of its first conv a band at a time.
     /// Any non-depthwise conv (a 1x1 expand, or a strided KxK stem).
+    /// planeFloats: when given, channel panel p of the output goes to output + p x planeFloats with
+    /// pixels 16 floats apart (the depthwise ring's layout) instead of NHWC.
     func forwardRows(input: UnsafePointer<Float>, height: Int, width: Int, oy0: Int, oy1: Int,
-                     output: UnsafeMutablePointer<Float>) {
+                     output: UnsafeMutablePointer<Float>, planeFloats: Int? = nil) {
         guard case .gemm(let p) = plan else { preconditionFailure("forwardRows: depthwise convs use DepthwisePlan.forwardRows") }
         let ow = shape.outputSize(height: height, width: width).width
         p.forward(input: input, batch: 1, height: height, width: width, output: output, residual: nil, pool: .serial,
-                  pixels: (oy0 * ow)..<(oy1 * ow))
+                  pixels: (oy0 * ow)..<(oy1 * ow), layout: planeFloats.map { GemmConvPlan.OutputLayout(panel: $0) })
     }
 
     /// The direct depthwise kernel, when this is a depthwise layer (for its row-band entry point).

@@ -97,24 +97,28 @@ struct DepthwisePlan {
     /// at image row `bandRow0` and holds every row those outputs read (rows outside the image are
     /// padding and are never read). Fused blocks keep only such a band of the expanded activation in
     /// cache instead of the whole image. output (and residual) point at output row oy0.
+    /// planeFloats: the band is in the ring's tiled layout, not NHWC (see `tiledRows`; needs `tiled`).
     func forwardRows(band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int, oy0: Int, oy1: Int,
-                     output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
+                     output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, planeFloats: Int? = nil) {
         if MulAddChoice.fused {
-            rows(FusedMulAdd.self, band: band, bandRow0: bandRow0, height: height, width: width, oy0: oy0, oy1: oy1, output: output, residual: residual)
+            rows(FusedMulAdd.self, band: band, bandRow0: bandRow0, height: height, width: width, oy0: oy0, oy1: oy1, output: output,
+                 residual: residual, planeFloats: planeFloats)
         } else {
-            rows(SplitMulAdd.self, band: band, bandRow0: bandRow0, height: height, width: width, oy0: oy0, oy1: oy1, output: output, residual: residual)
+            rows(SplitMulAdd.self, band: band, bandRow0: bandRow0, height: height, width: width, oy0: oy0, oy1: oy1, output: output,
+                 residual: residual, planeFloats: planeFloats)
         }
     }
 
     private func rows<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int, oy0: Int, oy1: Int,
-                                 output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
+                                 output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, planeFloats: Int?) {
         let ow = shape.outputSize(height: height, width: width).width
         let c = channels
+        precondition(planeFloats == nil || DepthwisePlan.tiled, "depthwise: a tiled band needs the tiled kernel")
         if DepthwisePlan.tiled {
             // All rows in one call: the ring copies each input row of the band once per channel tile.
             ThreadScratch.with(Float.self, count: ringCount(width: width)) { buffer in
                 tiledRows(f, band: band, bandRow0: bandRow0, height: height, width: width, oy0: oy0, oy1: oy1,
-                          output: output, residual: residual, buffer: buffer)
+                          output: output, residual: residual, buffer: buffer, planeFloats: planeFloats)
             }
             return
         }

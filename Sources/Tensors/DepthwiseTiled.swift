@@ -43,9 +43,14 @@ extension DepthwisePlan {
     /// input row is copied once per tile (an earlier version copied a chunk of rows per output-row
     /// chunk, which at one output row per chunk copied every 3x3 input row three times), and output
     /// row oy reads ring rows (oy * strideH + ky) mod kernelH.
+    ///
+    /// planeFloats: when given, `band` is already in the ring's layout, one plane per tile of 16
+    /// channels (`planeFloats` apart) of paddedWidth x 16 floats per row with the padding columns zero
+    /// (a fused block's expand writes it so, FusedMBConv.swift): the rows are read in place, nothing is
+    /// copied, and `buffer` only provides the zero row that stands for rows outside the image.
     func tiledRows<F: MulAdd>(_ f: F.Type, band: UnsafePointer<Float>, bandRow0: Int, height: Int, width: Int,
                               oy0: Int, oy1: Int, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
-                              buffer: UnsafeMutablePointer<Float>) {
+                              buffer: UnsafeMutablePointer<Float>, planeFloats: Int? = nil) {
         let s = shape
         // The common windows with their sizes as constants: the inlined body then unrolls the taps,
         // and neighbouring pixels' shared input columns are loaded once (a 3x3 stride-1 group of four
@@ -54,12 +59,12 @@ extension DepthwisePlan {
         // vfmadd instructions (`objdump -d`); a version of `ringRows` without its closure was left out
         // of line by the optimiser and kept only the 40 of the run-time-size path.
         switch (s.kernelH, s.kernelW, s.strideH, s.strideW) {
-        case (3, 3, 1, 1): ringRows(f, 3, 3, 1, 1, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
-        case (3, 3, 2, 2): ringRows(f, 3, 3, 2, 2, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
-        case (5, 5, 1, 1): ringRows(f, 5, 5, 1, 1, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
-        case (5, 5, 2, 2): ringRows(f, 5, 5, 2, 2, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
+        case (3, 3, 1, 1): ringRows(f, 3, 3, 1, 1, band, bandRow0, height, width, oy0, oy1, output, residual, buffer, planeFloats)
+        case (3, 3, 2, 2): ringRows(f, 3, 3, 2, 2, band, bandRow0, height, width, oy0, oy1, output, residual, buffer, planeFloats)
+        case (5, 5, 1, 1): ringRows(f, 5, 5, 1, 1, band, bandRow0, height, width, oy0, oy1, output, residual, buffer, planeFloats)
+        case (5, 5, 2, 2): ringRows(f, 5, 5, 2, 2, band, bandRow0, height, width, oy0, oy1, output, residual, buffer, planeFloats)
         default:
-            ringRows(f, s.kernelH, s.kernelW, s.strideH, s.strideW, band, bandRow0, height, width, oy0, oy1, output, residual, buffer)
+            ringRows(f, s.kernelH, s.kernelW, s.strideH, s.strideW, band, bandRow0, height, width, oy0, oy1, output, residual, buffer, planeFloats)
         }
     }
 
@@ -67,7 +72,8 @@ extension DepthwisePlan {
     private func ringRows<F: MulAdd>(_: F.Type, _ kh: Int, _ kw: Int, _ sh: Int, _ sw: Int,
                                      _ band: UnsafePointer<Float>, _ bandRow0: Int, _ height: Int, _ width: Int,
                                      _ oy0: Int, _ oy1: Int, _ output: UnsafeMutablePointer<Float>,
-                                     _ residual: UnsafePointer<Float>?, _ buffer: UnsafeMutablePointer<Float>) {
+                                     _ residual: UnsafePointer<Float>?, _ buffer: UnsafeMutablePointer<Float>,
+                                     _ planeFloats: Int?) {
         let s = shape, c = channels
         let ow = (width + s.padLeft + s.padRight - kw) / sw + 1
         let wp = paddedWidth(width: width), rowFloats = wp * 16
@@ -75,14 +81,15 @@ extension DepthwisePlan {
         let ws = stride16, act = s.activation
         let zero = Vec()
         let step = sw * 16
-        let pfDistance = DepthwisePlan.copyPrefetchPixels * c
+        let pfDistance = planeFloats == nil ? DepthwisePlan.copyPrefetchPixels * c : 0
+        if planeFloats != nil { buffer.update(repeating: 0, count: rowFloats) }
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kh) { rp in
             var cb = 0
             while cb < c {
                 let valid = min(16, c - cb)
                 let w = UnsafePointer(weights16) + cb
                 let bv0 = bias16.vec(cb), bv1 = bias16.vec(cb + 8)
-                var next = iyStart   // first input row not yet in the ring
+                var next = planeFloats == nil ? iyStart : Int.max   // first input row not yet in the ring
                 if pfDistance > 0 && cb + 16 < c {
                     // The next tile's first pixels, which the in-loop prefetch below never reaches.
                     let first = band + (max(0, iyStart) - bandRow0) * width * c + cb + 16
@@ -119,7 +126,15 @@ extension DepthwisePlan {
                         }
                         next += 1
                     }
-                    for ky in 0..<kh { rp[ky] = UnsafePointer(buffer) + ((iyTop + ky - iyStart) % kh) * rowFloats }
+                    if let planeFloats {
+                        let plane = band + (cb / 16) * planeFloats
+                        for ky in 0..<kh {
+                            let iy = iyTop + ky
+                            rp[ky] = iy < 0 || iy >= height ? UnsafePointer(buffer) : plane + (iy - bandRow0) * rowFloats
+                        }
+                    } else {
+                        for ky in 0..<kh { rp[ky] = UnsafePointer(buffer) + ((iyTop + ky - iyStart) % kh) * rowFloats }
+                    }
                     let outRow = output + (oy - oy0) * ow * c + cb
                     let resRow = residual.map { $0 + (oy - oy0) * ow * c + cb }
                     var ox = 0

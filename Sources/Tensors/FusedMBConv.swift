@@ -15,6 +15,12 @@ import Foundation
 /// moved to the front of the buffer instead of being recomputed. Only where a worker starts (a new
 /// image, or its part of an image at batch 1) are the halo rows computed twice.
 ///
+/// The expand writes its rows in the layout the depthwise kernel works in (one plane of zero-padded
+/// rows per 16 channels: DepthwiseTiled.swift) rather than NHWC, so the depthwise reads them in place;
+/// from NHWC it would copy every row into its ring once per 16-channel tile, which on the stride-2
+/// blocks cost about as many stores as its multiply-adds. The expand runs a row at a time for that
+/// (a row's pixels are contiguous in a plane, between its padding columns).
+///
 /// The expand is optional (EfficientNet's first block has none): the depthwise then reads its band
 /// straight from the input. It need not be a 1x1: any dense conv computes its rows a band at a time
 /// (`Conv2D.forwardRows`), so EfficientNet's 3x3/2 stem can take the place of block 0's missing
@@ -94,13 +100,28 @@ public final class FusedMBConv: @unchecked Sendable {
         return [t[0], t[1], t[2]]
     }
 
+    /// Whether the expand writes its rows straight into the depthwise ring's layout (one plane of
+    /// padded rows per 16 channels) so the depthwise reads them in place instead of copying each row
+    /// into its ring per tile. Lite0's fused blocks took 8% less time relative to the rest of the
+    /// network (`--profile-layers`, 6 alternating runs each way). `CORRAL_TILED_EXPAND=0` turns it
+    /// off, for side-by-side runs.
+    nonisolated(unsafe) static var tiledExpand = ProcessInfo.processInfo.environment["CORRAL_TILED_EXPAND"] != "0"
+    private var tiled: Bool { expand != nil && DepthwisePlan.tiled && FusedMBConv.tiledExpand }
+
+    /// Rows of the expanded band held at once, and floats per row (per plane, in the tiled layout).
+    private func expandedBand(band: Int, height: Int, width: Int) -> (rows: Int, rowFloats: Int) {
+        let d = depthwise.shape
+        let (mh, mw) = middleSize(height: height, width: width)
+        return (min(mh, (band - 1) * d.strideH + d.kernelH), tiled ? dw.paddedWidth(width: mw) * 16 : mw * d.inChannels)
+    }
+
     /// Floats of scratch one worker needs for bands of `band` output rows (block input height x width).
     func scratchFloats(band: Int, height: Int, width: Int) -> (expanded: Int, depthwise: Int) {
         let d = depthwise.shape
-        let (mh, mw) = middleSize(height: height, width: width)
         let (_, ow) = outputSize(height: height, width: width)
-        let rows = min(mh, (band - 1) * d.strideH + d.kernelH)
-        let e = expand == nil ? 0 : rows * mw * d.inChannels
+        let (rows, rowFloats) = expandedBand(band: band, height: height, width: width)
+        let planes = tiled ? (d.inChannels + 15) / 16 : 1
+        let e = expand == nil ? 0 : rows * rowFloats * planes
         return (e, band * ow * d.outChannels)
     }
 
@@ -164,8 +185,10 @@ public final class FusedMBConv: @unchecked Sendable {
         let ds = depthwise.shape
         let (oh, ow) = outputSize(height: height, width: width)
         let (mh, mw) = middleSize(height: height, width: width)
-        let cin = inChannels, cm = ds.inChannels, cout = outChannels
-        let rowFloats = mw * cm
+        let cin = inChannels, cout = outChannels
+        let (bandCap, rowFloats) = expandedBand(band: band, height: height, width: width)
+        // Tiled: plane t (channels 16t..16t+15) of row r at e + t * planeFloats + r * rowFloats.
+        let tiled = self.tiled, planes = tiled ? (ds.inChannels + 15) / 16 : 1, planeFloats = bandCap * rowFloats
         let image = input + n * height * width * cin
         var eLo = 0, eHi = 0   // image rows held in `e` (e row 0 = image row eLo)
         // Stage times only while profiling; a vector, not an array, and updated through `lap`'s inout
@@ -192,9 +215,27 @@ public final class FusedMBConv: @unchecked Sendable {
                 if eHi > lo && eLo <= lo {
                     // The halo of the previous band: move it to the front rather than recompute it.
                     have = min(eHi, hi) - lo
-                    if lo > eLo { memmove(e, e + (lo - eLo) * rowFloats, have * rowFloats * 4) }
+                    if lo > eLo {
+                        for t in 0..<planes {
+                            let plane = e + t * planeFloats
+                            memmove(plane, plane + (lo - eLo) * rowFloats, have * rowFloats * 4)
+                        }
+                    }
                 }
-                if hi > lo + have {
+                if tiled {
+                    // Row by row: each row's pixels are contiguous in a plane, between its padding columns.
+                    let pl = ds.padLeft, right = rowFloats / 16 - pl - mw
+                    for y in (lo + have)..<hi {
+                        let row = e + (y - lo) * rowFloats
+                        for t in 0..<planes {
+                            let r = row + t * planeFloats
+                            r.update(repeating: 0, count: pl * 16)
+                            (r + (pl + mw) * 16).update(repeating: 0, count: right * 16)
+                        }
+                        ex.forwardRows(input: image, height: height, width: width, oy0: y, oy1: y + 1,
+                                       output: row + pl * 16, planeFloats: planeFloats)
+                    }
+                } else if hi > lo + have {
                     // Rows lo + have ..< hi of the expand's output (of a 1x1, the same input rows; of a
                     // strided stem, the input rows its windows cover).
                     ex.forwardRows(input: image, height: height, width: width, oy0: lo + have, oy1: hi,
@@ -207,7 +248,7 @@ public final class FusedMBConv: @unchecked Sendable {
             }
             FusedMBConv.lap(0, profiling, &stages, &t0)
             dw.forwardRows(band: bandInput, bandRow0: lo, height: mh, width: mw, oy0: o0, oy1: o1,
-                           output: d, residual: nil)
+                           output: d, residual: nil, planeFloats: tiled ? planeFloats : nil)
             FusedMBConv.lap(1, profiling, &stages, &t0)
             let outOffset = ((n * oh) + o0) * ow * cout
             project.forwardSerial(input: d, batch: 1, height: o1 - o0, width: ow, output: output + outOffset,

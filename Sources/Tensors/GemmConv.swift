@@ -122,22 +122,29 @@ struct GemmConvPlan {
 
     func forward(input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                  output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool,
-                 pixels: Range<Int>? = nil) {
+                 pixels: Range<Int>? = nil, layout: OutputLayout? = nil) {
         if MulAddChoice.fused {
             run(FusedMulAdd.self, input: input, batch: batch, height: height, width: width, output: output, residual: residual,
-                pool: pool, pixels: pixels)
+                pool: pool, pixels: pixels, layout: layout)
         } else {
             run(SplitMulAdd.self, input: input, batch: batch, height: height, width: width, output: output, residual: residual,
-                pool: pool, pixels: pixels)
+                pool: pool, pixels: pixels, layout: layout)
         }
     }
+
+    /// Where output pixel m, channel c goes when not plain NHWC: output + (c / 16) * panel + m * 16 +
+    /// c % 16, i.e. one plane per 16-channel panel (the depthwise ring's layout, DepthwiseTiled.swift).
+    struct OutputLayout { var panel: Int }
 
     /// Output pixels `pixels` (of all batch x OH x OW; default all of them) into `output`, which holds
     /// the first of those pixels (a fused block computes a band of rows of a KxK conv this way).
     func run<F: MulAdd>(_ f: F.Type, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                         output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, pool: ThreadPool,
-                        pixels: Range<Int>? = nil) {
+                        pixels: Range<Int>? = nil, layout: OutputLayout? = nil) {
         let s = shape
+        precondition(layout == nil || (mode == .dense && s.groups == 1 && residual == nil), "conv: tiled output only for dense convs")
+        // Output addressing: floats from one pixel to the next, and from one 16-channel panel to the next.
+        let ldo = layout == nil ? s.outChannels : 16, outPanel = layout?.panel ?? 16
         let (oh, ow) = s.outputSize(height: height, width: width)
         let mr = GemmConvPlan.tileRows, nr = GemmConvPlan.panelWidth
         let mStart = pixels?.lowerBound ?? 0
@@ -171,9 +178,9 @@ struct GemmConvPlan {
                             geometry.fill(table + i * taps * mr, m0: m0 + i * mr, mValid: mValid, cursor: &cursor)
                         }
                         gemmKernel6x16(f, rows: table, taps: taps, kOffset: 0, kp: cin, b: packed, panelStride: taps * cin * nr,
-                                       panels: panels, bias: bias, out: output + (m0 - mStart) * cout, ldo: cout,
+                                       panels: panels, bias: bias, out: output + (m0 - mStart) * ldo, ldo: ldo,
                                        residual: residual.map { $0 + (m0 - mStart) * cout }, mValid: mValid, nLast: nLastAll,
-                                       act: s.activation, tiles: nt, tableStride: taps * mr)
+                                       act: s.activation, tiles: nt, tableStride: taps * mr, outPanel: outPanel)
                         t0 += nt
                     }
                     return
@@ -197,7 +204,7 @@ struct GemmConvPlan {
                         } else {
                             geometry.fill(table, m0: m0, mValid: mValid, cursor: &cursor)
                         }
-                        let out = output + (m0 - mStart) * cout
+                        let out = output + (m0 - mStart) * ldo
                         let res = residual.map { $0 + (m0 - mStart) * cout }
                         switch mode {
                         case .dense where s.groups == 1:
@@ -205,9 +212,10 @@ struct GemmConvPlan {
                             gemmKernel6x16(f, rows: table, taps: runs ? s.kernelH : taps, kOffset: 0,
                                            kp: runs ? s.kernelW * cin : cin,
                                            b: packed + panelOffset[pb], panelStride: taps * cin * nr,
-                                           panels: pe - pb, bias: bias + pb * nr, out: out + pb * nr, ldo: cout,
+                                           panels: pe - pb, bias: bias + pb * nr, out: out + pb * outPanel, ldo: ldo,
                                            residual: res.map { $0 + pb * nr }, mValid: mValid, nLast: nLast, act: s.activation,
-                                           nextBlock: farPrefetch && pe < panels ? panelsPerBlock * taps * cin * nr : 0)
+                                           nextBlock: farPrefetch && pe < panels ? panelsPerBlock * taps * cin * nr : 0,
+                                           outPanel: outPanel)
                         case .dense:
                             for p in pb..<pe {
                                 gemmKernel6x16(f, rows: table, taps: taps, kOffset: panelCin[p], kp: panelK[p],

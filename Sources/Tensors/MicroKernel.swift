@@ -45,26 +45,28 @@ func storeRow16(_ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Fl
 /// bias: 16 values per panel (zero-padded). nLast: valid columns of the last panel; mValid: valid
 /// rows of the last tile (the others are full). nextBlock: when not 0, the distance in floats from
 /// these panels to the next block's, whose lines are prefetched into L2 as the reduction runs.
+/// outPanel: floats from one panel's output columns to the next's (16 in NHWC; a fused block's
+/// expand writes each panel into its own plane of the depthwise's tiled layout).
 @inline(__always)
 func gemmKernel6x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
                                b: UnsafePointer<Float>, panelStride: Int, panels: Int, bias: UnsafePointer<Float>,
                                out: UnsafeMutablePointer<Float>, ldo: Int, residual: UnsafePointer<Float>?,
                                mValid mLast: Int, nLast: Int, act: Activation,
-                               tiles: Int = 1, tableStride: Int = 6, nextBlock: Int = 0) {
+                               tiles: Int = 1, tableStride: Int = 6, nextBlock: Int = 0, outPanel: Int = 16) {
     // One compiled kernel per activation: the epilogue of a full tile is then straight-line code.
     switch act {
     case .none:
         gemmKernel6x16(F.self, NoActivation.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b, panelStride: panelStride,
                        panels: panels, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mLast, nLast: nLast,
-                       tiles: tiles, tableStride: tableStride, nextBlock: nextBlock)
+                       tiles: tiles, tableStride: tableStride, nextBlock: nextBlock, outPanel: outPanel)
     case .relu:
         gemmKernel6x16(F.self, ReLU.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b, panelStride: panelStride,
                        panels: panels, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mLast, nLast: nLast,
-                       tiles: tiles, tableStride: tableStride, nextBlock: nextBlock)
+                       tiles: tiles, tableStride: tableStride, nextBlock: nextBlock, outPanel: outPanel)
     case .relu6:
         gemmKernel6x16(F.self, ReLU6.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b, panelStride: panelStride,
                        panels: panels, bias: bias, out: out, ldo: ldo, residual: residual, mValid: mLast, nLast: nLast,
-                       tiles: tiles, tableStride: tableStride, nextBlock: nextBlock)
+                       tiles: tiles, tableStride: tableStride, nextBlock: nextBlock, outPanel: outPanel)
     }
 }
 
@@ -73,9 +75,9 @@ func gemmKernel6x16<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Un
                                                   kOffset: Int, kp: Int, b: UnsafePointer<Float>, panelStride: Int, panels: Int,
                                                   bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldo: Int,
                                                   residual: UnsafePointer<Float>?, mValid mLast: Int, nLast: Int,
-                                                  tiles: Int, tableStride: Int, nextBlock: Int) {
+                                                  tiles: Int, tableStride: Int, nextBlock: Int, outPanel: Int = 16) {
     let act = A.activation
-    if tiles == 1 && mLast == 1 && panels >= 4 && GemmTuning.singleRowKernel {
+    if tiles == 1 && mLast == 1 && panels >= 4 && outPanel == 16 && GemmTuning.singleRowKernel {
         // A lone last row (a 7x7 map at batch 1 is 8 full tiles and 1 row; a classifier at batch 1 is
         // only that row): the 6-row kernel would spend as long on it as on a full tile.
         gemmRow1x64(F.self, A.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b, panelStride: panelStride,
@@ -90,7 +92,7 @@ func gemmKernel6x16<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Un
       for i in 0..<tiles {
         let mValid = i == tiles - 1 ? mLast : 6
         let rows = rows + i * tableStride
-        let o = out + p * 16 + i * 6 * ldo, res = residual.map { $0 + p * 16 + i * 6 * ldo }
+        let o = out + p * outPanel + i * 6 * ldo, res = residual.map { $0 + p * outPanel + i * 6 * ldo }
         if ahead > 0 {
             // The tile's output lines (and residual lines) are requested now and arrive while the
             // reduction runs: inside a network the output buffer was last touched layers ago, and a
