@@ -220,25 +220,30 @@ extension GemmBench {
         emit(String(format: "one-core micro-kernel peak %.1f GFLOP/s (thread CPU time), fused=%@, batch %d, activations %d floats off a cache line%@",
                     peak, MulAddChoice.fused ? "yes" : "no", batch, offset, evictMB > 0 ? ", \(evictMB) MB read before each call" : ""))
         func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
+        // The fastest tenth of the samples: the peak is a best-of figure, and this VM's core alternates
+        // between two speeds about 25% apart, so a layer's median is a mix of both and its fastest
+        // tenth is the figure in the same phase as the peak.
+        func fast(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? .nan : s[s.count * 9 / 10] }
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
         for model in models {
             let layers = model == "lite0" ? lite0 : model == "grouped" ? groupedProbe : resnext50
             emit("\n\(model)")
             var header = pad("layer", 34) + " count      M     K     N |"
-            for n in names { header += " " + pad(n, 12) + " GF/s %peak |" }
+            for n in names { header += " " + pad(n, 12) + " GF/s %peak fast% |" }
             for n in names.dropFirst() { header += " \(n)/legacy" }
             emit(header)
             var flops = 0.0
-            var times = [Double](repeating: 0, count: drivers.count)
+            var times = [Double](repeating: 0, count: drivers.count), fastTimes = times
             for layer in layers where filter.map({ layer.name.contains($0) }) ?? true {
                 let r = compare(layer, batch: batch, drivers: drivers, seconds: seconds, offset: offset, evictMB: evictMB)
                 let f = Double(layer.count * batch) * layer.shape.flops(height: layer.height, width: layer.width) * 1e-9
                 flops += f
                 var line = pad(layer.name, 34) + String(format: " %5d %6d %5d %5d |", layer.count, layer.m * batch, layer.k, layer.n)
                 for i in drivers.indices {
-                    let g = median(r[i])
+                    let g = median(r[i]), gf = fast(r[i])
                     times[i] += f / g
-                    line += String(format: " %11.1f %4.0f%% |", g, 100 * g / peak)
+                    fastTimes[i] += f / gf
+                    line += String(format: " %11.1f %4.0f%% %4.0f%% |", g, 100 * g / peak, 100 * gf / peak)
                 }
                 for i in drivers.indices.dropFirst() {
                     line += String(format: " %9.2f", median(zip(r[i], r[0]).map { $0 / $1 }))
@@ -247,7 +252,8 @@ extension GemmBench {
             }
             var total = "network total (count-weighted):"
             for i in drivers.indices {
-                total += String(format: " %@ %.1f GF/s %.0f%% %.2f ms;", names[i], flops / times[i], 100 * flops / times[i] / peak, times[i] * 1e3)
+                total += String(format: " %@ %.1f GF/s %.0f%% %.2f ms (fastest tenth %.0f%%);", names[i], flops / times[i],
+                                100 * flops / times[i] / peak, times[i] * 1e3, 100 * flops / fastTimes[i] / peak)
             }
             emit(total)
         }

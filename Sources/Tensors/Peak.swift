@@ -44,7 +44,10 @@ public enum KernelPeak {
                                        bias: bias, out: c, ldo: nr, residual: nil, mValid: mr, nLast: nr, act: .none)
                     }
                 }
-                best = max(best, Double(calls * 2 * mr * nr * k) / (self.seconds(clock) - start) * 1e-9)
+                // A run the clock saw take no time (the thread CPU clock here has been seen to return
+                // the same value across one: "inf GFLOP/s") says nothing; skip it.
+                let elapsed = self.seconds(clock) - start
+                if elapsed > 0 { best = max(best, Double(calls * 2 * mr * nr * k) / elapsed * 1e-9) }
             }
         }
         return best
