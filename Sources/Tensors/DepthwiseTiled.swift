@@ -17,7 +17,8 @@ extension DepthwisePlan {
     /// 14x14 maps and up, and few chunk boundaries (each re-copies kernelH - strideH rows of the ring).
     static let tiledTaskRows = 8
 
-    /// How many pixels ahead the ring copy prefetches its tile's input (0: not at all). 32 was the best
+    /// How many pixels ahead the ring copy prefetches its tile's input (0: not at all, nor the next
+    /// tile's first pixels and weights, which each tile requests as it starts). 32 was the best
     /// of 8-128 on Lite0's standalone depthwise shapes with inputs from L3 (1.4-2.1x faster than none,
     /// alternating in one process; a temporary harness, not committed). Inside the network every
     /// depthwise layer took 2-18% less time and the fused blocks 1-8% (`--profile-layers`, best of 3
@@ -81,15 +82,17 @@ extension DepthwisePlan {
         let ws = stride16, act = s.activation
         let zero = Vec()
         let step = sw * 16
-        let pfDistance = planeFloats == nil ? DepthwisePlan.copyPrefetchPixels * c : 0
-        if planeFloats != nil { buffer.update(repeating: 0, count: rowFloats) }
+        // In place (a tiled band): no ring, no copy; `buffer` is only the zero row.
+        let copying = planeFloats == nil
+        let pfDistance = copying ? DepthwisePlan.copyPrefetchPixels * c : 0
+        if !copying { buffer.update(repeating: 0, count: rowFloats) }
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kh) { rp in
             var cb = 0
             while cb < c {
                 let valid = min(16, c - cb)
                 let w = UnsafePointer(weights16) + cb
                 let bv0 = bias16.vec(cb), bv1 = bias16.vec(cb + 8)
-                var next = planeFloats == nil ? iyStart : Int.max   // first input row not yet in the ring
+                var next = iyStart   // first input row not yet in the ring
                 if pfDistance > 0 && cb + 16 < c {
                     // The next tile's first pixels, which the in-loop prefetch below never reaches.
                     let first = band + (max(0, iyStart) - bandRow0) * width * c + cb + 16
@@ -100,7 +103,7 @@ extension DepthwisePlan {
                 }
                 for oy in oy0..<oy1 {
                     let iyTop = oy * sh - s.padTop
-                    while next < iyTop + kh {
+                    while copying && next < iyTop + kh {
                         // Input row `next` of this tile, zero-padded, into its ring slot.
                         let dst = buffer + ((next - iyStart) % kh) * rowFloats
                         if next < 0 || next >= height {

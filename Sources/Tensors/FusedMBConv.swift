@@ -108,19 +108,20 @@ public final class FusedMBConv: @unchecked Sendable {
     nonisolated(unsafe) static var tiledExpand = ProcessInfo.processInfo.environment["CORRAL_TILED_EXPAND"] != "0"
     private var tiled: Bool { expand != nil && DepthwisePlan.tiled && FusedMBConv.tiledExpand }
 
-    /// Rows of the expanded band held at once, and floats per row (per plane, in the tiled layout).
-    private func expandedBand(band: Int, height: Int, width: Int) -> (rows: Int, rowFloats: Int) {
+    /// Rows of the expanded band held at once, floats per row, and planes: in the tiled layout one
+    /// plane per 16 channels with rows of padded width x 16, else a single NHWC "plane".
+    private func expandedBand(band: Int, height: Int, width: Int) -> (rows: Int, rowFloats: Int, planes: Int) {
         let d = depthwise.shape
         let (mh, mw) = middleSize(height: height, width: width)
-        return (min(mh, (band - 1) * d.strideH + d.kernelH), tiled ? dw.paddedWidth(width: mw) * 16 : mw * d.inChannels)
+        let rows = min(mh, (band - 1) * d.strideH + d.kernelH)
+        return tiled ? (rows, dw.paddedWidth(width: mw) * 16, (d.inChannels + 15) / 16) : (rows, mw * d.inChannels, 1)
     }
 
     /// Floats of scratch one worker needs for bands of `band` output rows (block input height x width).
     func scratchFloats(band: Int, height: Int, width: Int) -> (expanded: Int, depthwise: Int) {
         let d = depthwise.shape
         let (_, ow) = outputSize(height: height, width: width)
-        let (rows, rowFloats) = expandedBand(band: band, height: height, width: width)
-        let planes = tiled ? (d.inChannels + 15) / 16 : 1
+        let (rows, rowFloats, planes) = expandedBand(band: band, height: height, width: width)
         let e = expand == nil ? 0 : rows * rowFloats * planes
         return (e, band * ow * d.outChannels)
     }
@@ -186,9 +187,9 @@ public final class FusedMBConv: @unchecked Sendable {
         let (oh, ow) = outputSize(height: height, width: width)
         let (mh, mw) = middleSize(height: height, width: width)
         let cin = inChannels, cout = outChannels
-        let (bandCap, rowFloats) = expandedBand(band: band, height: height, width: width)
+        let (bandCap, rowFloats, planes) = expandedBand(band: band, height: height, width: width)
         // Tiled: plane t (channels 16t..16t+15) of row r at e + t * planeFloats + r * rowFloats.
-        let tiled = self.tiled, planes = tiled ? (ds.inChannels + 15) / 16 : 1, planeFloats = bandCap * rowFloats
+        let tiled = self.tiled, planeFloats = bandCap * rowFloats
         let image = input + n * height * width * cin
         var eLo = 0, eHi = 0   // image rows held in `e` (e row 0 = image row eLo)
         // Stage times only while profiling; a vector, not an array, and updated through `lap`'s inout

@@ -219,11 +219,12 @@ extension GemmBench {
         let peak = GemmBench.peak()
         emit(String(format: "one-core micro-kernel peak %.1f GFLOP/s (thread CPU time), fused=%@, batch %d, activations %d floats off a cache line%@",
                     peak, MulAddChoice.fused ? "yes" : "no", batch, offset, evictMB > 0 ? ", \(evictMB) MB read before each call" : ""))
-        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
+        func tenths(_ v: [Double], _ n: Int) -> Double { let s = v.sorted(); return s.isEmpty ? .nan : s[s.count * n / 10] }
+        func median(_ v: [Double]) -> Double { tenths(v, 5) }
         // The fastest tenth of the samples: the peak is a best-of figure, and this VM's core alternates
         // between two speeds about 25% apart, so a layer's median is a mix of both and its fastest
         // tenth is the figure in the same phase as the peak.
-        func fast(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? .nan : s[s.count * 9 / 10] }
+        func fast(_ v: [Double]) -> Double { tenths(v, 9) }
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
         for model in models {
             let layers = model == "lite0" ? lite0 : model == "grouped" ? groupedProbe : resnext50
