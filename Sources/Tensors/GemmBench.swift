@@ -24,6 +24,10 @@ enum GemmTuning {
     /// A tile with one valid row runs on the 1x64 kernel (`gemmRow1x64`); `CORRAL_ROW1=0` turns it off.
     nonisolated(unsafe) static var singleRowKernel = ProcessInfo.processInfo.environment["CORRAL_ROW1"] != "0"
 
+    /// 1x1 convs run on `gemm1x1Kernel6x16` instead of the general kernel; `CORRAL_LEAN_1X1=0` turns
+    /// it off, for side-by-side runs.
+    nonisolated(unsafe) static var lean1x1 = ProcessInfo.processInfo.environment["CORRAL_LEAN_1X1"] != "0"
+
     /// Dense KxK tiles inside the image read window rows as runs (see GemmConvPlan.run).
     nonisolated(unsafe) static var rowRuns = true
 

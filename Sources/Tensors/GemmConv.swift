@@ -155,7 +155,7 @@ struct GemmConvPlan {
         let mode = self.mode, panels = self.panels, panelsPerBlock = self.panelsPerBlock
         let nLastAll = cout - (panels - 1) * nr
         let geometry = TileGeometry(plan: self, input: input, height: height, width: width)
-        let farPrefetch = GemmTuning.nextBlockPrefetch
+        let farPrefetch = GemmTuning.nextBlockPrefetch, lean = GemmTuning.lean1x1
         // Dense without groups, and all packed weights small enough for L1 (1x1 convs with few channels
         // in or out: EfficientNet's early layers, or a band of rows from a fused block): a block of row
         // tiles runs panel by panel (BLIS order), one call per panel and block instead of one per tile.
@@ -177,10 +177,16 @@ struct GemmConvPlan {
                             mValid = min(mr, m - (m0 + i * mr))
                             geometry.fill(table + i * taps * mr, m0: m0 + i * mr, mValid: mValid, cursor: &cursor)
                         }
-                        gemmKernel6x16(f, rows: table, taps: taps, kOffset: 0, kp: cin, b: packed, panelStride: taps * cin * nr,
-                                       panels: panels, bias: bias, out: output + (m0 - mStart) * ldo, ldo: ldo,
-                                       residual: residual.map { $0 + (m0 - mStart) * cout }, mValid: mValid, nLast: nLastAll,
-                                       act: s.activation, tiles: nt, tableStride: taps * mr, outPanel: outPanel)
+                        let out = output + (m0 - mStart) * ldo, res = residual.map { $0 + (m0 - mStart) * cout }
+                        if lean {
+                            gemm1x1Kernel6x16(f, rows: table, kp: cin, b: packed, panelStride: cin * nr, panels: panels, bias: bias,
+                                              out: out, ldo: ldo, residual: res, mValid: mValid, nLast: nLastAll, act: s.activation,
+                                              tiles: nt, outPanel: outPanel, lookahead: .none)
+                        } else {
+                            gemmKernel6x16(f, rows: table, taps: taps, kOffset: 0, kp: cin, b: packed, panelStride: taps * cin * nr,
+                                           panels: panels, bias: bias, out: out, ldo: ldo, residual: res, mValid: mValid,
+                                           nLast: nLastAll, act: s.activation, tiles: nt, tableStride: taps * mr, outPanel: outPanel)
+                        }
                         t0 += nt
                     }
                     return
@@ -207,6 +213,14 @@ struct GemmConvPlan {
                         let out = output + (m0 - mStart) * ldo
                         let res = residual.map { $0 + (m0 - mStart) * cout }
                         switch mode {
+                        case .dense where s.groups == 1 && taps == 1 && lean && mValid > 1:
+                            let far = farPrefetch && pe < panels
+                            gemm1x1Kernel6x16(f, rows: table, kp: cin, b: packed + panelOffset[pb], panelStride: cin * nr,
+                                              panels: pe - pb, bias: bias + pb * nr, out: out + pb * outPanel, ldo: ldo,
+                                              residual: res.map { $0 + pb * nr }, mValid: mValid, nLast: nLast, act: s.activation,
+                                              tiles: 1, outPanel: outPanel,
+                                              lookahead: far ? .l2(distance: panelsPerBlock * cin * nr)
+                                                : GemmTuning.prefetchSteps > 0 ? .l1(distance: GemmTuning.prefetchSteps * 16) : .none)
                         case .dense where s.groups == 1:
                             // Every panel reads the same K: one call covers the whole panel block.
                             gemmKernel6x16(f, rows: table, taps: runs ? s.kernelH : taps, kOffset: 0,

@@ -307,3 +307,96 @@ func gemmPanel6x8<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Unsa
     }
     storeRows8(A.self, (c0, c1, c2, c3, c4, c5), out: out, ldo: ldo, residual: residual, mValid: mValid, nValid: nValid)
 }
+
+/// Which packed-weight lines a 1x1 reduction step requests ahead of use: none when all the weights
+/// sit in L1, the line a few steps on (into L1) while a block of panels streams from L2, or the same
+/// line of the next block (into L2) while the next block is still in L3 or memory.
+enum WeightLookahead { case none, l1(distance: Int), l2(distance: Int) }
+
+/// The 1x1-convolution form of `gemmKernel6x16` (one tap, dense, K from kOffset 0): `panels` x
+/// `tiles` 6x16 tiles, panel-major as there. It leaves out the per-tile work of the general kernel
+/// that a 1x1 conv does not need: the tap loop and its row-table reloads, output-line prefetches
+/// (no faster inside the network with them: `--profile-layers`, alternating), the test of which
+/// prefetch to issue, the lone-row dispatch. At K = 16-32 (EfficientNet's early expand layers) a
+/// tile is only 100-200 cycles of multiply-adds, and that work took a third of it: in L1, K = 16
+/// went from ~65% to ~87% of the kernel's peak and K = 24 from ~80% to ~94% (a temporary harness
+/// alternating the two kernels in one process; not committed). The caller runs a last tile with one
+/// valid row on `gemmKernel6x16`, which sends it to the 1x64 kernel.
+@inline(__always)
+func gemm1x1Kernel6x16<F: MulAdd>(_ f: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, kp: Int, b: UnsafePointer<Float>,
+                                  panelStride: Int, panels: Int, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                  ldo: Int, residual: UnsafePointer<Float>?, mValid: Int, nLast: Int, act: Activation,
+                                  tiles: Int, outPanel: Int, lookahead: WeightLookahead) {
+    switch act {
+    case .none:
+        gemm1x1Kernel6x16(f, NoActivation.self, rows: rows, kp: kp, b: b, panelStride: panelStride, panels: panels, bias: bias,
+                          out: out, ldo: ldo, residual: residual, mValid: mValid, nLast: nLast, tiles: tiles, outPanel: outPanel,
+                          lookahead: lookahead)
+    case .relu:
+        gemm1x1Kernel6x16(f, ReLU.self, rows: rows, kp: kp, b: b, panelStride: panelStride, panels: panels, bias: bias,
+                          out: out, ldo: ldo, residual: residual, mValid: mValid, nLast: nLast, tiles: tiles, outPanel: outPanel,
+                          lookahead: lookahead)
+    case .relu6:
+        gemm1x1Kernel6x16(f, ReLU6.self, rows: rows, kp: kp, b: b, panelStride: panelStride, panels: panels, bias: bias,
+                          out: out, ldo: ldo, residual: residual, mValid: mValid, nLast: nLast, tiles: tiles, outPanel: outPanel,
+                          lookahead: lookahead)
+    }
+}
+
+@inline(__always)
+private func gemm1x1Kernel6x16<F: MulAdd, A: ActivationKind>(_ f: F.Type, _ a: A.Type, rows: UnsafePointer<UnsafePointer<Float>>,
+                                                             kp: Int, b: UnsafePointer<Float>, panelStride: Int, panels: Int,
+                                                             bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldo: Int,
+                                                             residual: UnsafePointer<Float>?, mValid: Int, nLast: Int, tiles: Int,
+                                                             outPanel: Int, lookahead: WeightLookahead) {
+    switch lookahead {
+    case .none:
+        gemm1x1Tiles(f, a, NoPrefetch.self, rows: rows, kp: kp, b: b, panelStride: panelStride, panels: panels, bias: bias,
+                     out: out, ldo: ldo, residual: residual, mValid: mValid, nLast: nLast, tiles: tiles, outPanel: outPanel, distance: 0)
+    case .l1(let d):
+        gemm1x1Tiles(f, a, L1Ahead.self, rows: rows, kp: kp, b: b, panelStride: panelStride, panels: panels, bias: bias,
+                     out: out, ldo: ldo, residual: residual, mValid: mValid, nLast: nLast, tiles: tiles, outPanel: outPanel, distance: d)
+    case .l2(let d):
+        gemm1x1Tiles(f, a, L2Ahead.self, rows: rows, kp: kp, b: b, panelStride: panelStride, panels: panels, bias: bias,
+                     out: out, ldo: ldo, residual: residual, mValid: mValid, nLast: nLast, tiles: tiles, outPanel: outPanel, distance: d)
+    }
+}
+
+/// rows: 6 row pointers per tile, tile after tile (the table `TileGeometry.fill` writes).
+@inline(never)
+private func gemm1x1Tiles<F: MulAdd, A: ActivationKind, P: WeightPrefetch>(_: F.Type, _: A.Type, _: P.Type,
+                                                                           rows: UnsafePointer<UnsafePointer<Float>>, kp: Int,
+                                                                           b: UnsafePointer<Float>, panelStride: Int, panels: Int,
+                                                                           bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                                                           ldo: Int, residual: UnsafePointer<Float>?, mValid mLast: Int,
+                                                                           nLast: Int, tiles: Int, outPanel: Int, distance: Int) {
+    for p in 0..<panels {
+        let bp0 = b + p * panelStride
+        let nValid = p == panels - 1 ? nLast : 16
+        let bias0 = bias.vec(p * 16), bias1 = bias.vec(p * 16 + 8)
+        for i in 0..<tiles {
+            let r = rows + i * 6
+            let mValid = i == tiles - 1 ? mLast : 6
+            let o = out + p * outPanel + i * 6 * ldo
+            let res = residual.map { $0 + p * 16 + i * 6 * ldo }
+            if nValid <= 8 {
+                gemmPanel6x8(F.self, A.self, rows: r, taps: 1, kOffset: 0, kp: kp, b: bp0, bias: bias + p * 16,
+                             out: o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid)
+                continue
+            }
+            var acc = Acc6x16(bias0: bias0, bias1: bias1)
+            var bp = bp0
+            reduce6x16(F.self, P.self, &acc, r, kOffset: 0, kp: kp, bp: &bp, distance: distance)
+            if mValid == 6 && nValid == 16 {
+                acc.store(A.self, o, ldo: ldo, residual: res)
+            } else {
+                acc.storePartial(o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid, act: A.activation)
+            }
+        }
+    }
+}
+
+/// No hint: the weights are in L1 already.
+enum NoPrefetch: WeightPrefetch {
+    @inline(__always) static func hint(_ p: UnsafePointer<Float>) {}
+}

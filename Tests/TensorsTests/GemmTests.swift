@@ -23,12 +23,16 @@ final class GemmTests: XCTestCase {
         let plan = w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
             GemmConvPlan(shape: s, oihw: wp.baseAddress!, bias: bp.baseAddress!) } }
         defer { plan.deallocate() }
-        let saved = GemmTuning.settings
-        defer { GemmTuning.settings = saved }
+        let saved = GemmTuning.settings, savedLean = GemmTuning.lean1x1
+        defer { GemmTuning.settings = saved; GemmTuning.lean1x1 = savedLean }
         // Tile-outer order (1), and the BLIS order with blocks that do and do not divide the tiles.
         // Row runs for dense KxK off once, so the per-tap table is checked on interior tiles too.
-        for (pool, rowTiles, runs) in [(pools[0], 1, true), (pools[1], 1, true), (pools[0], 2, true), (pools[1], 3, false), (pools[0], 16, true)] {
+        // 1x1 convs on their own kernel, and (lean false) on the general one, in both orders.
+        for (pool, rowTiles, runs, lean) in [(pools[0], 1, true, true), (pools[1], 1, true, true), (pools[0], 2, true, true),
+                                             (pools[1], 3, false, true), (pools[0], 16, true, true),
+                                             (pools[0], 1, true, false), (pools[1], 3, true, false)] {
             GemmTuning.settings = .init(tileOrderBytes: rowTiles > 1 ? Int.max : 0, rowTiles: rowTiles, rowRuns: runs)
+            GemmTuning.lean1x1 = lean
             for driver in Driver.allCases {
                 var y = [Float](repeating: .nan, count: expected.count)
                 let rBuffer = r ?? [0]
@@ -49,7 +53,7 @@ final class GemmTests: XCTestCase {
                     } }
                 }
                 let err = maxRelativeError(y, expected)
-                XCTAssertLessThanOrEqual(err, 1e-5, "\(s) batch \(batch) \(height)x\(width) residual \(residual) threads \(pool.threads) row tiles \(rowTiles) \(driver)",
+                XCTAssertLessThanOrEqual(err, 1e-5, "\(s) batch \(batch) \(height)x\(width) residual \(residual) threads \(pool.threads) row tiles \(rowTiles) 1x1 kernel \(lean) \(driver)",
                                          file: file, line: line)
             }
         }
