@@ -315,9 +315,10 @@ enum WeightLookahead { case none, l1(distance: Int), l2(distance: Int) }
 
 /// The 1x1-convolution form of `gemmKernel6x16` (one tap, dense, K from kOffset 0): `panels` x
 /// `tiles` 6x16 tiles, panel-major as there. It leaves out the per-tile work of the general kernel
-/// that a 1x1 conv does not need: the tap loop and its row-table reloads, output-line prefetches
-/// (no faster inside the network with them: `--profile-layers`, alternating), the test of which
-/// prefetch to issue, the lone-row dispatch. At K = 16-32 (EfficientNet's early expand layers) a
+/// that a 1x1 conv does not need: the tap loop and its row-table reloads, the residual test per
+/// output-line prefetch, the test of which prefetch to issue, the lone-row dispatch; output lines are
+/// prefetched only when the weights stream (with all weights in L1, as in a fused block's band, the
+/// outputs are in cache too, and the prefetches made those blocks 1-4% slower). At K = 16-32 (EfficientNet's early expand layers) a
 /// tile is only 100-200 cycles of multiply-adds, and that work took a third of it: in L1, K = 16
 /// went from ~65% to ~87% of the kernel's peak and K = 24 from ~80% to ~94% (a temporary harness
 /// alternating the two kernels in one process; not committed). The caller runs a last tile with one
@@ -379,6 +380,11 @@ private func gemm1x1Tiles<F: MulAdd, A: ActivationKind, P: WeightPrefetch>(_: F.
             let mValid = i == tiles - 1 ? mLast : 6
             let o = out + p * outPanel + i * 6 * ldo
             let res = residual.map { $0 + p * 16 + i * 6 * ldo }
+            if P.self != NoPrefetch.self {
+                // Streaming weights mean a large layer, whose output arena was last touched layers ago:
+                // its lines are requested now and arrive while the reduction runs.
+                for j in 0..<mValid { corral_prefetch_write(o + j * ldo) }
+            }
             if nValid <= 8 {
                 gemmPanel6x8(F.self, A.self, rows: r, taps: 1, kOffset: 0, kp: kp, b: bp0, bias: bias + p * 16,
                              out: o, ldo: ldo, residual: res, mValid: mValid, nValid: nValid)
