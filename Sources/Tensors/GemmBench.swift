@@ -28,6 +28,10 @@ enum GemmTuning {
     /// it off, for side-by-side runs.
     nonisolated(unsafe) static var lean1x1 = ProcessInfo.processInfo.environment["CORRAL_LEAN_1X1"] != "0"
 
+    /// Dense KxK convs with short window rows run over gathered windows (GemmConvPlan.runGathered);
+    /// `CORRAL_GATHER=0` turns it off, for side-by-side runs.
+    nonisolated(unsafe) static var gatherWindows = ProcessInfo.processInfo.environment["CORRAL_GATHER"] != "0"
+
     /// Dense KxK tiles inside the image read window rows as runs (see GemmConvPlan.run).
     nonisolated(unsafe) static var rowRuns = true
 

@@ -156,6 +156,11 @@ struct GemmConvPlan {
         let nLastAll = cout - (panels - 1) * nr
         let geometry = TileGeometry(plan: self, input: input, height: height, width: width)
         let farPrefetch = GemmTuning.nextBlockPrefetch, lean = GemmTuning.lean1x1
+        if lean && GemmTuning.gatherWindows && mode == .dense && s.groups == 1 && taps > 1 && s.kernelW * cin < 16 {
+            runGathered(f, geometry: geometry, mStart: mStart, m: m, tiles: tiles, output: output, ldo: ldo, outPanel: outPanel,
+                        residual: residual, pool: pool)
+            return
+        }
         // Dense without groups, and all packed weights small enough for L1 (1x1 convs with few channels
         // in or out: EfficientNet's early layers, or a band of rows from a fused block): a block of row
         // tiles runs panel by panel (BLIS order), one call per panel and block instead of one per tile.
@@ -246,6 +251,45 @@ struct GemmConvPlan {
                         m0 += mValid
                     }
                     pb = pe
+                }
+            }
+        }
+    }
+
+    /// A dense KxK conv whose window rows are short (kernelW x Cin < 16 floats: EfficientNet's 3x3/2
+    /// stem on 3 channels reads runs of 9) as a 1x1 conv over gathered windows: a block of row tiles'
+    /// windows is copied into a [pixel][taps x Cin] buffer in L1, then every panel runs over the block
+    /// on the 1x1 kernel with K = taps x Cin (27 for that stem). Read in place, the same windows made
+    /// the general kernel restart its reduction every 9 steps (three row-pointer reloads per tile and
+    /// panel) and the stem ran at a third to a half of the kernel's peak. The packed weights are
+    /// [panel][tap][ci][16], i.e. already the 1x1 layout with K = taps x Cin.
+    private func runGathered<F: MulAdd>(_ f: F.Type, geometry: TileGeometry, mStart: Int, m: Int, tiles: Int,
+                                        output: UnsafeMutablePointer<Float>, ldo: Int, outPanel: Int,
+                                        residual: UnsafePointer<Float>?, pool: ThreadPool) {
+        let mr = GemmConvPlan.tileRows, nr = GemmConvPlan.panelWidth
+        let k = taps * shape.inChannels, cout = shape.outChannels
+        let block = max(1, GemmTuning.rowTiles), blockRows = block * mr
+        let nLast = cout - (panels - 1) * nr
+        // One scratch per thread holds the windows (64-byte aligned) and, after them, the row table.
+        let tableOffset = (blockRows * k + 15) / 16 * 16
+        pool.parallelRanges(tiles) { _, range in
+            ThreadScratch.with(Float.self, count: tableOffset + 2 * blockRows) { scratch in
+                let windows = scratch
+                let table = UnsafeMutableRawPointer(scratch + tableOffset).bindMemory(to: UnsafePointer<Float>.self, capacity: blockRows)
+                var cursor = geometry.cursor(at: mStart + range.lowerBound * mr)
+                var t0 = range.lowerBound
+                while t0 < range.upperBound {
+                    let nt = min(block, range.upperBound - t0)
+                    let m0 = mStart + t0 * mr
+                    let rows = min(nt * mr, m - m0)
+                    geometry.gather(windows, count: rows, cursor: &cursor)
+                    // Rows past the last pixel repeat it (computed, not stored), as `fill` does.
+                    for j in 0..<(nt * mr) { table[j] = UnsafePointer(windows + min(j, rows - 1) * k) }
+                    gemm1x1Kernel6x16(f, rows: table, kp: k, b: packed, panelStride: k * nr, panels: panels, bias: bias,
+                                      out: output + (m0 - mStart) * ldo, ldo: ldo, residual: residual.map { $0 + (m0 - mStart) * cout },
+                                      mValid: rows - (nt - 1) * mr, nLast: nLast, act: shape.activation, tiles: nt,
+                                      outPanel: outPanel, lookahead: .none)
+                    t0 += nt
                 }
             }
         }
@@ -406,6 +450,38 @@ struct TileGeometry {
             for ky in 0..<kh {
                 let iy = iy0 + ky
                 table[ky * mr + r] = iy >= 0 && iy < height ? image + (iy * width + ix0) * cin : zero
+            }
+            advance(&c)
+        }
+    }
+
+    /// Copies the windows of the next `count` pixels into dst, one after the other, each as its
+    /// kernelH x kernelW x Cin floats in [ky][kx][ci] order with zeros for the padding (for
+    /// `GemmConvPlan.runGathered`; window rows shorter than 16 floats). Advances the cursor.
+    func gather(_ dst: UnsafeMutablePointer<Float>, count: Int, cursor c: inout Cursor) {
+        let run = kw * cin
+        var d = dst
+        for _ in 0..<count {
+            let image = input + c.image * height * width * cin
+            let iy0 = c.oy * sh - pt, ix0 = c.ox * sw - pl
+            let inside = ix0 >= 0 && ix0 + kw <= width
+            for ky in 0..<kh {
+                let iy = iy0 + ky
+                if iy < 0 || iy >= height {
+                    for j in 0..<run { d[j] = 0 }
+                } else if inside && run >= 8 {
+                    // Two overlapping 8-float copies cover a run of 8..16 floats without a loop.
+                    let src = image + (iy * width + ix0) * cin
+                    d.store(src.vec(0), 0)
+                    d.store(src.vec(run - 8), run - 8)
+                } else {
+                    let row = image + iy * width * cin
+                    for kx in 0..<kw {
+                        let ix = ix0 + kx
+                        for ci in 0..<cin { d[kx * cin + ci] = ix >= 0 && ix < width ? row[ix * cin + ci] : 0 }
+                    }
+                }
+                d += run
             }
             advance(&c)
         }

@@ -316,13 +316,14 @@ enum WeightLookahead { case none, l1(distance: Int), l2(distance: Int) }
 /// The 1x1-convolution form of `gemmKernel6x16` (one tap, dense, K from kOffset 0): `panels` x
 /// `tiles` 6x16 tiles, panel-major as there. It leaves out the per-tile work of the general kernel
 /// that a 1x1 conv does not need: the tap loop and its row-table reloads, the residual test per
-/// output-line prefetch, the test of which prefetch to issue, the lone-row dispatch; output lines are
-/// prefetched only when the weights stream (with all weights in L1, as in a fused block's band, the
-/// outputs are in cache too, and the prefetches made those blocks 1-4% slower). At K = 16-32 (EfficientNet's early expand layers) a
-/// tile is only 100-200 cycles of multiply-adds, and that work took a third of it: in L1, K = 16
-/// went from ~65% to ~87% of the kernel's peak and K = 24 from ~80% to ~94% (a temporary harness
-/// alternating the two kernels in one process; not committed). The caller runs a last tile with one
-/// valid row on `gemmKernel6x16`, which sends it to the 1x64 kernel.
+/// output-line prefetch, the test of which prefetch to issue, the lone-row dispatch. Output lines
+/// are prefetched only when the weights stream: with all weights in L1, as in a fused block's band,
+/// the outputs are in cache too, and the prefetches made those blocks 1-4% slower. At K = 16-32
+/// (EfficientNet's early expand layers) a tile is only 100-200 cycles of multiply-adds, and that
+/// work took a third of it: in L1, K = 16 went from ~65% to ~87% of the kernel's peak and K = 24
+/// from ~80% to ~94% (a temporary harness alternating the two kernels in one process; not
+/// committed). The caller runs a last tile with one valid row on `gemmKernel6x16`, which sends it
+/// to the 1x64 kernel.
 @inline(__always)
 func gemm1x1Kernel6x16<F: MulAdd>(_ f: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, kp: Int, b: UnsafePointer<Float>,
                                   panelStride: Int, panels: Int, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,

@@ -103,6 +103,10 @@ final class GemmTests: XCTestCase {
                   batch: 2, height: 13, width: 29)
             check(ConvShape(inChannels: 3, outChannels: 64, kernel: 7, stride: stride, padding: 3, activation: .relu),
                   batch: 2, height: 15, width: 31, residual: true)
+            // Window rows shorter than 8 floats (the gathered path's element-wise copy) and of 8-15.
+            check(ConvShape(inChannels: 2, outChannels: 20, kernel: 3, stride: stride, padding: 1, activation: .relu),
+                  batch: 2, height: 9, width: 11, residual: true)
+            check(ConvShape(inChannels: 1, outChannels: 16, kernel: 5, stride: stride, padding: 2), height: 8, width: 13)
             check(ConvShape(inChannels: 5, outChannels: 24, kernelH: 3, kernelW: 3, strideH: 1, strideW: stride,
                             padTop: 0, padLeft: 0, padBottom: 1, padRight: 1), height: 9, width: 20)
             for (c, groups) in [(32, 8), (64, 8), (32, 4), (64, 16), (128, 32), (256, 32)] {
