@@ -32,6 +32,10 @@ enum GemmTuning {
     /// `CORRAL_GATHER=0` turns it off, for side-by-side runs.
     nonisolated(unsafe) static var gatherWindows = ProcessInfo.processInfo.environment["CORRAL_GATHER"] != "0"
 
+    /// A lone row also runs panels left over from groups of four on the 1x16 split-K kernel (and a
+    /// block of 1-3 panels goes to the row kernel at all); `CORRAL_ROW_PANELS=0` turns it off.
+    nonisolated(unsafe) static var rowPanels = ProcessInfo.processInfo.environment["CORRAL_ROW_PANELS"] != "0"
+
     /// Dense KxK tiles inside the image read window rows as runs (see GemmConvPlan.run).
     nonisolated(unsafe) static var rowRuns = true
 

@@ -77,7 +77,8 @@ func gemmKernel6x16<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Un
                                                   residual: UnsafePointer<Float>?, mValid mLast: Int, nLast: Int,
                                                   tiles: Int, tableStride: Int, nextBlock: Int, outPanel: Int = 16) {
     let act = A.activation
-    if tiles == 1 && mLast == 1 && panels >= 4 && outPanel == 16 && GemmTuning.singleRowKernel {
+    if tiles == 1 && mLast == 1 && (panels >= 4 || (panels > 1 || nLast == 16) && GemmTuning.rowPanels) && outPanel == 16
+        && GemmTuning.singleRowKernel {
         // A lone last row (a 7x7 map at batch 1 is 8 full tiles and 1 row; a classifier at batch 1 is
         // only that row): the 6-row kernel would spend as long on it as on a full tile.
         gemmRow1x64(F.self, A.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b, panelStride: panelStride,
@@ -163,7 +164,16 @@ func gemmRow1x64<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Unsaf
         storeRow8(A.self, o + 48, r.map { $0 + 48 }, c6); storeRow8(A.self, o + 56, r.map { $0 + 56 }, c7)
         p += 4
     }
-    // One panel per call, so the 6x16 kernel does not send the row back here.
+    // Whole panels left over (fewer than four) one at a time, split along K: a lone row on the 6x16
+    // kernel costs as much as a full tile. Lite0's K = 1152 and ResNeXt-50's K = 1024-2048 layers at
+    // 7x7 (8 tiles + 1 row) have blocks of 1-3 panels, so their last row never reached the loop above.
+    while p < full && GemmTuning.rowPanels {
+        let (v0, v1) = row1x16(F.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b + p * panelStride)
+        let o = out + p * 16, r = residual.map { $0 + p * 16 }
+        storeRow8(A.self, o, r, v0 + bias.vec(p * 16)); storeRow8(A.self, o + 8, r.map { $0 + 8 }, v1 + bias.vec(p * 16 + 8))
+        p += 1
+    }
+    // The rest one panel per call (a partial last panel, with `panels` 1, is not sent back here).
     while p < panels {
         gemmKernel6x16(F.self, A.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b + p * panelStride,
                        panelStride: panelStride, panels: 1, bias: bias + p * 16, out: out + p * 16, ldo: 0,
@@ -171,6 +181,36 @@ func gemmRow1x64<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Unsaf
                        tableStride: 6, nextBlock: 0)
         p += 1
     }
+}
+
+/// One row times one 16-column panel: the reduction split into four interleaved chains (8
+/// accumulators, enough to hide the FMA latency), summed at the end. Returns the two halves.
+@inline(__always)
+func row1x16<F: MulAdd>(_: F.Type, rows: UnsafePointer<UnsafePointer<Float>>, taps: Int, kOffset: Int, kp: Int,
+                        b: UnsafePointer<Float>) -> (Vec, Vec) {
+    var c0 = Vec(), c1 = Vec(), d0 = Vec(), d1 = Vec(), e0 = Vec(), e1 = Vec(), g0 = Vec(), g1 = Vec()
+    var bp = b
+    for t in 0..<taps {
+        let a = rows[t * 6] + kOffset
+        var k = 0
+        while k + 4 <= kp {
+            let x0 = Vec(repeating: a[k]), x1 = Vec(repeating: a[k + 1])
+            let x2 = Vec(repeating: a[k + 2]), x3 = Vec(repeating: a[k + 3])
+            F.madd(&c0, x0, bp.vec(0)); F.madd(&c1, x0, bp.vec(8))
+            F.madd(&d0, x1, bp.vec(16)); F.madd(&d1, x1, bp.vec(24))
+            F.madd(&e0, x2, bp.vec(32)); F.madd(&e1, x2, bp.vec(40))
+            F.madd(&g0, x3, bp.vec(48)); F.madd(&g1, x3, bp.vec(56))
+            bp += 64
+            k += 4
+        }
+        while k < kp {
+            let x = Vec(repeating: a[k])
+            F.madd(&c0, x, bp.vec(0)); F.madd(&c1, x, bp.vec(8))
+            bp += 16
+            k += 1
+        }
+    }
+    return ((c0 + d0) + (e0 + g0), (c1 + d1) + (e1 + g1))
 }
 
 /// The 12 accumulators of a 6x16 tile; a struct so the reduction loop can be one inlined function

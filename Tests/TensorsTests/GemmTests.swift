@@ -79,7 +79,7 @@ final class GemmTests: XCTestCase {
         check(ConvShape(inChannels: 2048, outChannels: 24, kernel: 1, activation: .relu), batch: 2, height: 3, width: 3)
         // A lone last row (7x7 = 8 tiles + 1 row; a 1x1 map) on the 1x64 kernel: groups of four panels,
         // then a remainder of whole and partial panels; with a 3x3 window (several taps) too.
-        for (n, act) in [(64, Activation.relu6), (72, .none), (200, .relu), (1000, .relu6)] {
+        for (n, act) in [(64, Activation.relu6), (72, .none), (96, .relu), (200, .relu), (1000, .relu6)] {
             check(ConvShape(inChannels: 37, outChannels: n, kernel: 1, activation: act), height: 7, width: 7,
                   residual: n != 1000, seed: UInt64(n))
             check(ConvShape(inChannels: 129, outChannels: n, kernel: 1, activation: act), height: 1, width: 1,
@@ -87,6 +87,13 @@ final class GemmTests: XCTestCase {
         }
         check(ConvShape(inChannels: 5, outChannels: 80, kernel: 3, padding: 1, activation: .relu6), height: 7, width: 7,
               residual: true)
+        // Long K: blocks of one or two panels, so the lone row runs whole panels on the 1x16 split-K
+        // kernel (K = 1030 is not a multiple of its four chains), then a partial panel.
+        for n in [16, 40, 48] {
+            check(ConvShape(inChannels: 1030, outChannels: n, kernel: 1, activation: .relu), height: 7, width: 7,
+                  residual: n != 40, seed: UInt64(n + 7))
+        }
+        check(ConvShape(inChannels: 2050, outChannels: 32, kernel: 1), height: 1, width: 1, seed: 9)
     }
 
     func testDenseAndGroupedEdges() {
