@@ -1,3 +1,4 @@
+import CPrefetch
 import Dispatch
 import Foundation
 
@@ -58,15 +59,7 @@ public final class ThreadPool: @unchecked Sendable {
 /// Dispatch's, shared with the rest of the program.
 @inline(__always)
 public func withFlushToZero<R>(_ body: () throws -> R) rethrows -> R {
-    #if arch(x86_64) && os(Linux)
-    var saved = fenv_t()
-    fegetenv(&saved)
-    var fast = saved
-    fast.__mxcsr |= 0x8040   // FTZ (bit 15) | DAZ (bit 6)
-    fesetenv(&fast)
-    defer { fesetenv(&saved) }
+    let saved = corral_flush_denormals_begin()
+    defer { corral_flush_denormals_end(saved) }
     return try body()
-    #else
-    return try body()
-    #endif
 }

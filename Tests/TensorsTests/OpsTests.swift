@@ -3,6 +3,21 @@ import Tensors
 import TestSupport
 
 final class OpsTests: XCTestCase {
+    /// Denormals flush to zero inside `withFlushToZero`, stay flushed after a nested call returns,
+    /// and the thread's mode comes back afterwards (the kernels run on Dispatch's shared threads).
+    func testFlushToZeroNestsAndRestores() {
+        // The smallest normal float, from a value the compiler cannot fold: half of it is denormal.
+        let normal = [Float(bitPattern: 0x0080_0000 | UInt32(ProcessInfo.processInfo.processIdentifier & 0))]
+        func half() -> Float { normal.withUnsafeBufferPointer { $0[0] } * 0.5 }
+        XCTAssertNotEqual(half(), 0)
+        withFlushToZero {
+            XCTAssertEqual(half(), 0)
+            withFlushToZero { XCTAssertEqual(half(), 0) }
+            XCTAssertEqual(half(), 0, "a nested call must not restore the outer call's mode early")
+        }
+        XCTAssertNotEqual(half(), 0, "the mode must be restored")
+    }
+
     let pools = [ThreadPool(threads: 1), ThreadPool(threads: 2)]
 
     func random(_ count: Int, seed: UInt64) -> [Float] {
