@@ -219,6 +219,8 @@ struct GemmConvPlan {
                         let res = residual.map { $0 + (m0 - mStart) * cout }
                         switch mode {
                         case .dense where s.groups == 1 && taps == 1 && lean && mValid > 1:
+                            // A 1x1 on its own kernel; a lone last row (7x7 maps) stays on the general
+                            // kernel below, which hands it to the row kernels.
                             let far = farPrefetch && pe < panels
                             gemm1x1Kernel6x16(f, rows: table, kp: cin, b: packed + panelOffset[pb], panelStride: cin * nr,
                                               panels: pe - pb, bias: bias + pb * nr, out: out + pb * outPanel, ldo: ldo,

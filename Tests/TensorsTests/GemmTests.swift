@@ -6,7 +6,9 @@ import TestSupport
 /// strategies compiled in (fused FMA and split multiply + add, what CORRAL_FMA=1/0 picks), on shapes
 /// that hit every edge: M not a multiple of 6, N not a multiple of 16 (and <= 8, the 6x8 tail
 /// kernel), K of 1, 3, 13, 17 and past the K-block threshold (513, 1030), strided and padded taps,
-/// the in-group kernels with 1-3 images, residual on and off, every activation, 1 and 2 threads.
+/// the in-group kernels with 1-3 images, residual on and off, every activation, 1 and 2 threads;
+/// 1x1 shapes on the 1x1 kernel and on the general one, window rows short enough to be gathered,
+/// and lone last rows whose panels come in blocks of one to three (the 1x16 row kernel).
 final class GemmTests: XCTestCase {
     let pools = [ThreadPool(threads: 1), ThreadPool(threads: 2)]
 
