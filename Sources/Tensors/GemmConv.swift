@@ -200,6 +200,8 @@ struct GemmConvPlan {
                 while pb < panels {
                     let pe = min(pb + panelsPerBlock, panels)
                     let nLast = pe == panels ? nLastAll : nr
+                    // Floats from this block's packed weights to the next block's, when the next is prefetched.
+                    let nextBlock = farPrefetch && pe < panels ? panelsPerBlock * taps * cin * nr : 0
                     var cursor = geometry.cursor(at: mStart + range.lowerBound * mr)
                     var m0 = mStart + range.lowerBound * mr
                     for _ in range {
@@ -221,12 +223,11 @@ struct GemmConvPlan {
                         case .dense where s.groups == 1 && taps == 1 && lean && mValid > 1:
                             // A 1x1 on its own kernel; a lone last row (7x7 maps) stays on the general
                             // kernel below, which hands it to the row kernels.
-                            let far = farPrefetch && pe < panels
                             gemm1x1Kernel6x16(f, rows: table, kp: cin, b: packed + panelOffset[pb], panelStride: cin * nr,
                                               panels: pe - pb, bias: bias + pb * nr, out: out + pb * outPanel, ldo: ldo,
                                               residual: res.map { $0 + pb * nr }, mValid: mValid, nLast: nLast, act: s.activation,
                                               tiles: 1, outPanel: outPanel,
-                                              lookahead: far ? .l2(distance: panelsPerBlock * cin * nr)
+                                              lookahead: nextBlock > 0 ? .l2(distance: nextBlock)
                                                 : GemmTuning.prefetchSteps > 0 ? .l1(distance: GemmTuning.prefetchSteps * 16) : .none)
                         case .dense where s.groups == 1:
                             // Every panel reads the same K: one call covers the whole panel block.
@@ -235,7 +236,7 @@ struct GemmConvPlan {
                                            b: packed + panelOffset[pb], panelStride: taps * cin * nr,
                                            panels: pe - pb, bias: bias + pb * nr, out: out + pb * outPanel, ldo: ldo,
                                            residual: res.map { $0 + pb * nr }, mValid: mValid, nLast: nLast, act: s.activation,
-                                           nextBlock: farPrefetch && pe < panels ? panelsPerBlock * taps * cin * nr : 0,
+                                           nextBlock: nextBlock,
                                            outPanel: outPanel)
                         case .dense:
                             for p in pb..<pe {

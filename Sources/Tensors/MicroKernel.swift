@@ -77,8 +77,10 @@ func gemmKernel6x16<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Un
                                                   residual: UnsafePointer<Float>?, mValid mLast: Int, nLast: Int,
                                                   tiles: Int, tableStride: Int, nextBlock: Int, outPanel: Int = 16) {
     let act = A.activation
-    if tiles == 1 && mLast == 1 && (panels >= 4 || (panels > 1 || nLast == 16) && GemmTuning.rowPanels) && outPanel == 16
-        && GemmTuning.singleRowKernel {
+    // With the 1x16 kernel for leftover panels the row kernels take any block but a lone partial
+    // panel (which they send back here); without it, blocks of four panels or more.
+    let rowKernelTakes = GemmTuning.rowPanels ? panels > 1 || nLast == 16 : panels >= 4
+    if tiles == 1 && mLast == 1 && rowKernelTakes && outPanel == 16 && GemmTuning.singleRowKernel {
         // A lone last row (a 7x7 map at batch 1 is 8 full tiles and 1 row; a classifier at batch 1 is
         // only that row): the 6-row kernel would spend as long on it as on a full tile.
         gemmRow1x64(F.self, A.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b, panelStride: panelStride,
@@ -167,7 +169,7 @@ func gemmRow1x64<F: MulAdd, A: ActivationKind>(_: F.Type, _: A.Type, rows: Unsaf
     // Whole panels left over (fewer than four) one at a time, split along K: a lone row on the 6x16
     // kernel costs as much as a full tile. Lite0's K = 1152 and ResNeXt-50's K = 1024-2048 layers at
     // 7x7 (8 tiles + 1 row) have blocks of 1-3 panels, so their last row never reached the loop above.
-    while p < full && GemmTuning.rowPanels {
+    while GemmTuning.rowPanels && p < full {
         let (v0, v1) = row1x16(F.self, rows: rows, taps: taps, kOffset: kOffset, kp: kp, b: b + p * panelStride)
         let o = out + p * 16, r = residual.map { $0 + p * 16 }
         storeRow8(A.self, o, r, v0 + bias.vec(p * 16)); storeRow8(A.self, o + 8, r.map { $0 + 8 }, v1 + bias.vec(p * 16 + 8))
@@ -276,14 +278,25 @@ enum ReLU6: ActivationKind {
 }
 
 /// Which prefetch hint a reduction step issues for the packed weights `distance` floats on.
-protocol WeightPrefetch { static func hint(_ p: UnsafePointer<Float>) }
+/// `streams`: the weights come from beyond L1, i.e. a large layer, whose outputs are out of cache too.
+protocol WeightPrefetch {
+    static func hint(_ p: UnsafePointer<Float>)
+    static var streams: Bool { get }
+}
 /// The line a fixed number of steps ahead, into L1.
 enum L1Ahead: WeightPrefetch {
     @inline(__always) static func hint(_ p: UnsafePointer<Float>) { corral_prefetch_read(p) }
+    static var streams: Bool { true }
 }
 /// The same line of the next block of panels, into L2.
 enum L2Ahead: WeightPrefetch {
     @inline(__always) static func hint(_ p: UnsafePointer<Float>) { corral_prefetch_l2(p) }
+    static var streams: Bool { true }
+}
+/// No hint: the weights are in L1 already.
+enum NoPrefetch: WeightPrefetch {
+    @inline(__always) static func hint(_ p: UnsafePointer<Float>) {}
+    static var streams: Bool { false }
 }
 
 /// kp steps of the 6x16 reduction over one tap: per step one 64-byte line of packed weights (two
@@ -421,9 +434,9 @@ private func gemm1x1Tiles<F: MulAdd, A: ActivationKind, P: WeightPrefetch>(_: F.
             let mValid = i == tiles - 1 ? mLast : 6
             let o = out + p * outPanel + i * 6 * ldo
             let res = residual.map { $0 + p * 16 + i * 6 * ldo }
-            if P.self != NoPrefetch.self {
-                // Streaming weights mean a large layer, whose output arena was last touched layers ago:
-                // its lines are requested now and arrive while the reduction runs.
+            if P.streams {
+                // A large layer's output arena was last touched layers ago: its lines are requested
+                // now and arrive while the reduction runs.
                 for j in 0..<mValid { corral_prefetch_write(o + j * ldo) }
             }
             if nValid <= 8 {
@@ -441,9 +454,4 @@ private func gemm1x1Tiles<F: MulAdd, A: ActivationKind, P: WeightPrefetch>(_: F.
             }
         }
     }
-}
-
-/// No hint: the weights are in L1 already.
-enum NoPrefetch: WeightPrefetch {
-    @inline(__always) static func hint(_ p: UnsafePointer<Float>) {}
 }
